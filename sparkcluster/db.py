@@ -7,7 +7,7 @@ __all__ = ['log', 'POSTGRES_IMAGE', 'PgConfig', 'pg_config', 'ident', 'sql_ident
            'pg_bin', 'local_postgres', 'docker_postgres', 'postgres_server', 'available_backends', 'read_table',
            'write_table']
 
-# %% ../nbs/03_db.ipynb #76b225f2
+# %% ../nbs/03_db.ipynb #fd94ab59
 import atexit, getpass, logging, os, re, secrets, shutil, socket, subprocess, tempfile, time, uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -17,7 +17,7 @@ from .image import SparkclusterError
 
 log = logging.getLogger('sparkcluster')
 
-# %% ../nbs/03_db.ipynb #b5a95bd4
+# %% ../nbs/03_db.ipynb #fc6cbaa6
 @dataclass(frozen=True)
 class PgConfig:
     "Where a PostgreSQL database is and how to log in; the password never shows."
@@ -52,7 +52,7 @@ class PgConfig:
         "`text` with the password replaced by ***."
         return text.replace(self.password, '***') if self.password else text
 
-# %% ../nbs/03_db.ipynb #bd21478b
+# %% ../nbs/03_db.ipynb #224a54b1
 def pg_config(url:str|None=None, # `postgresql://user:password@host:port/database`
               env:dict|None=None, # where to read PGHOST & co; defaults to os.environ
               **kwargs, # explicit host, port, database, user, password
@@ -74,7 +74,7 @@ def pg_config(url:str|None=None, # `postgresql://user:password@host:port/databas
     except ValueError: raise SparkclusterError(f"PGPORT must be a number, not {s['port']!r}") from None
     return PgConfig(**s)
 
-# %% ../nbs/03_db.ipynb #bae6f375
+# %% ../nbs/03_db.ipynb #a88c0155
 _IDENT = re.compile(r'[a-z_][a-z0-9_]{0,62}')
 
 def ident(name:str, # a table (`table` or `schema.table`) or column name
@@ -92,7 +92,7 @@ def sql_ident(name:str, what:str='table'):
     from psycopg2 import sql
     return sql.Identifier(*ident(name, what).split('.'))
 
-# %% ../nbs/03_db.ipynb #e03f3dcb
+# %% ../nbs/03_db.ipynb #d2e6b99f
 def connect(cfg:PgConfig, # where to connect
             timeout:int=10, # seconds to wait for the server
            ):
@@ -111,7 +111,7 @@ def _first_line(msg:str)->str:
     line = re.sub(r'^connection to server .*? failed:\s*', '', line)
     return re.sub(r'^(FATAL|ERROR):\s+', '', line)
 
-# %% ../nbs/03_db.ipynb #2ed1c7f1
+# %% ../nbs/03_db.ipynb #dc7ba321
 POSTGRES_IMAGE = 'postgres:15.10-bookworm'
 
 def free_port(host:str='127.0.0.1')->int:
@@ -136,7 +136,7 @@ def pg_bin(name:str # a PostgreSQL server program: initdb, pg_ctl, postgres
                                           "(Debian/Ubuntu), or start the Docker engine to use a container")
     return str(found)
 
-# %% ../nbs/03_db.ipynb #07634c4a
+# %% ../nbs/03_db.ipynb #f535865c
 def _run_as(user:str|None, cmd:list, **kwargs):
     "Run `cmd`, as `user` (through runuser) when given; raise with its output when it fails."
     full = ['runuser', '-u', user, '--', *cmd] if user else cmd
@@ -224,7 +224,7 @@ def postgres_server(backend:str='auto', # 'docker', 'local', or 'auto' (docker w
     if backend not in ('docker', 'local'): raise SparkclusterError(f"unknown PostgreSQL backend {backend!r}: use docker, local or auto")
     with (docker_postgres() if backend == 'docker' else local_postgres()) as cfg: yield cfg
 
-# %% ../nbs/03_db.ipynb #7df7987f
+# %% ../nbs/03_db.ipynb #d9f71610
 def available_backends()->list:
     "The PostgreSQL backends that can start on this machine."
     out = []
@@ -233,7 +233,7 @@ def available_backends()->list:
     if docker_available(): out.append('docker')
     return out
 
-# %% ../nbs/03_db.ipynb #e19b660e
+# %% ../nbs/03_db.ipynb #a16e7b68
 @contextmanager
 def _clear_errors(cfg:PgConfig, doing:str):
     "Turn Spark's Java exceptions into one-line SparkclusterErrors, password masked."
@@ -272,7 +272,7 @@ def read_table(spark, # an active SparkSession
         return spark.read.jdbc(cfg.jdbc_url, table, column=partition_column, lowerBound=int(lo), upperBound=int(hi) + 1,
                                numPartitions=num_partitions, properties=props)
 
-# %% ../nbs/03_db.ipynb #63f6ddc6
+# %% ../nbs/03_db.ipynb #39e3b990
 def write_table(df, # the DataFrame to write
                 cfg:PgConfig, # where to write
                 table:str, # target table, replaced atomically

@@ -6,15 +6,15 @@
 __all__ = ['DEBIAN_JDBC_JAR', 'INSTALL_JDBC_HINT', 'SparkclusterError', 'find_jdbc_jar', 'jar_version', 'java_version',
            'versions']
 
-# %% ../nbs/00_image.ipynb #243ee24d
+# %% ../nbs/00_image.ipynb #65eb2caf
 import os, re, glob, shutil, subprocess, sys, zipfile
 from pathlib import Path
 
-# %% ../nbs/00_image.ipynb #2ab7938e
+# %% ../nbs/00_image.ipynb #16a1416b
 class SparkclusterError(Exception):
     "An error with a one-line message that says what to do."
 
-# %% ../nbs/00_image.ipynb #2def6058
+# %% ../nbs/00_image.ipynb #8b4a7134
 DEBIAN_JDBC_JAR = '/usr/share/java/postgresql.jar'
 INSTALL_JDBC_HINT = ("install it with `apt-get install libpostgresql-jdbc-java` (Debian/Ubuntu), "
                      "or set SPARKCLUSTER_JDBC_JAR=/path/to/postgresql.jar")
@@ -34,7 +34,7 @@ def find_jdbc_jar(path:str|None=None, # explicit jar; defaults to $SPARKCLUSTER_
         if Path(c).is_file(): return c
     raise SparkclusterError(f"PostgreSQL JDBC driver not found: {INSTALL_JDBC_HINT}")
 
-# %% ../nbs/00_image.ipynb #05498cbc
+# %% ../nbs/00_image.ipynb #5abcd8cd
 def jar_version(jar:str # path of a jar file
                )->str|None:
     "Version recorded in a jar's manifest, if any."
