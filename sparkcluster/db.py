@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['log', 'POSTGRES_IMAGE', 'PgConfig', 'pg_config', 'ident', 'sql_ident', 'connect', 'free_port', 'docker_available',
-           'pg_bin', 'local_postgres', 'docker_postgres', 'postgres_server', 'available_backends', 'read_table',
-           'write_table']
+           'pg_bin', 'LocalPostgres', 'local_postgres', 'docker_postgres', 'postgres_server', 'available_backends',
+           'read_table', 'write_table']
 
 # %% ../nbs/03_db.ipynb #fd94ab59
 import atexit, getpass, logging, os, re, secrets, shutil, socket, subprocess, tempfile, time, uuid
@@ -136,12 +136,12 @@ def pg_bin(name:str # a PostgreSQL server program: initdb, pg_ctl, postgres
                                           "(Debian/Ubuntu), or start the Docker engine to use a container")
     return str(found)
 
-# %% ../nbs/03_db.ipynb #f535865c
-def _run_as(user:str|None, cmd:list, **kwargs):
-    "Run `cmd`, as `user` (through runuser) when given; raise with its output when it fails."
+# %% ../nbs/03_db.ipynb #49ddd1dc
+def _run_as(user:str|None, cmd:list, check:bool=True):
+    "Run `cmd`, as `user` (through runuser) when given; with `check`, raise with its output when it fails."
     full = ['runuser', '-u', user, '--', *cmd] if user else cmd
-    r = subprocess.run(full, capture_output=True, text=True, **kwargs)
-    if r.returncode: raise SparkclusterError(f"{Path(cmd[0]).name} failed: {_first_line(r.stderr or r.stdout)}")
+    r = subprocess.run(full, capture_output=True, text=True)
+    if check and r.returncode: raise SparkclusterError(f"{Path(cmd[0]).name} failed: {_first_line(r.stderr or r.stdout)}")
     return r
 
 def _server_user()->str|None:
@@ -165,33 +165,78 @@ def _cleanup(fn):
         atexit.unregister(once)
         once()
 
+class LocalPostgres:
+    "A PostgreSQL server from the local binaries, on loopback, whose data, password file and log live in `folder`."
+    def __init__(self, folder:str|Path, # where the data, the password file (`pgpass`) and `server.log` live
+                 user:str='sparkcluster', # role to create
+                 database:str='sparkcluster', # database to create
+                ):
+        self.folder, self.user, self.database = Path(folder).resolve(), ident(user, 'role'), ident(database, 'database')
+        self.data, self.passfile = self.folder/'data', self.folder/'pgpass'
+
+    def __repr__(self): return f"LocalPostgres({self.folder})"
+
+    def port(self)->int|None:
+        "The port of the running server, None when it is not running."
+        try: pid, _, _, port = (self.data/'postmaster.pid').read_text().splitlines()[:4]
+        except (OSError, ValueError): return None
+        return int(port) if Path(f'/proc/{pid}').exists() else None
+
+    def start(self)->PgConfig:
+        "Create the cluster if it does not exist, start the server if it is not running; its PgConfig."
+        owner = _server_user()
+        if not (self.data/'PG_VERSION').exists(): self._init(owner)
+        password = self.passfile.read_text().strip().rsplit(':', 1)[1]
+        port = self.port()
+        if port is None:
+            port = free_port()
+            opts = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"  # TCP on loopback only
+            _run_as(owner, [pg_bin('pg_ctl'), '-D', str(self.data), '-o', opts, '-l', str(self.folder/'server.log'), '-w', '-t', '60', 'start'])
+            log.info(f"PostgreSQL from local binaries ({Path(pg_bin('postgres')).resolve()}) on 127.0.0.1:{port}, data in {self.data}")
+        cfg = PgConfig('127.0.0.1', port, 'postgres', self.user, password)
+        con = connect(cfg)
+        con.autocommit = True  # CREATE DATABASE refuses to run in a transaction
+        try:
+            cur = con.cursor()
+            cur.execute('SELECT 1 FROM pg_database WHERE datname = %s', (self.database,))
+            if not cur.fetchone(): cur.execute(f'CREATE DATABASE {self.database}')
+        finally: con.close()
+        return replace(cfg, database=self.database)
+
+    def _init(self, owner:str|None):
+        "initdb with a new random password, kept in a libpq password file readable by this user only."
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if owner:
+            shutil.chown(self.folder, owner)
+            if _run_as(owner, ['test', '-w', str(self.folder)], check=False).returncode:
+                raise SparkclusterError(f"the postgres user cannot write {self.folder}: choose a folder it can reach (e.g. under /tmp or /srv)")
+        password = secrets.token_urlsafe(24)
+        with tempfile.NamedTemporaryFile('w', dir=self.folder, delete=False) as f: f.write(password)
+        pwfile = Path(f.name)
+        try:
+            if owner: shutil.chown(pwfile, owner)
+            _run_as(owner, [pg_bin('initdb'), '-D', str(self.data), '-U', self.user, f'--pwfile={pwfile}',
+                            '--auth=scram-sha-256', '-E', 'UTF8', '--no-instructions'])
+        finally: pwfile.unlink()
+        self.passfile.touch(mode=0o600)
+        self.passfile.write_text(f"127.0.0.1:*:*:{self.user}:{password}\n")
+
+    def stop(self)->bool:
+        "Stop the server if it runs (the data stays); True if it was running."
+        if self.port() is None: return False
+        _run_as(_server_user(), [pg_bin('pg_ctl'), '-D', str(self.data), '-m', 'fast', '-w', 'stop'])
+        return True
+
 @contextmanager
 def local_postgres(user:str='sparkcluster', # role to create
                    database:str='sparkcluster', # database to create
                   ):
     "A throwaway PostgreSQL server from the local binaries, on a free loopback port; yields its PgConfig."
-    owner = _server_user()
-    root = Path(tempfile.mkdtemp(prefix='sparkcluster-pg-'))
-    data, password, port = root/'data', secrets.token_urlsafe(24), free_port()
+    server = LocalPostgres(tempfile.mkdtemp(prefix='sparkcluster-pg-'), user, database)
     def remove():
-        if (data/'postmaster.pid').exists(): _run_as(owner, [pg_bin('pg_ctl'), '-D', str(data), '-m', 'fast', '-w', 'stop'])
-        shutil.rmtree(root, ignore_errors=True)
-    with _cleanup(remove):
-        pwfile = root/'pwfile'
-        pwfile.write_text(password)
-        if owner: shutil.chown(root, owner); shutil.chown(pwfile, owner)
-        pwfile.chmod(0o600)
-        _run_as(owner, [pg_bin('initdb'), '-D', str(data), '-U', user, f'--pwfile={pwfile}', '--auth=scram-sha-256', '-E', 'UTF8', '--no-instructions'])
-        pwfile.unlink()
-        opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
-        _run_as(owner, [pg_bin('pg_ctl'), '-D', str(data), '-o', opts, '-l', str(root/'server.log'), '-w', '-t', '60', 'start'])
-        cfg = PgConfig('127.0.0.1', port, 'postgres', user, password)
-        con = connect(cfg)
-        con.autocommit = True  # CREATE DATABASE refuses to run in a transaction
-        try: con.cursor().execute(f'CREATE DATABASE {ident(database)}')
-        finally: con.close()
-        log.info(f"PostgreSQL from local binaries ({Path(pg_bin('postgres')).resolve()}) on 127.0.0.1:{port}")
-        yield replace(cfg, database=database)
+        server.stop()
+        shutil.rmtree(server.folder, ignore_errors=True)
+    with _cleanup(remove): yield server.start()
 
 @contextmanager
 def docker_postgres(image:str|None=None, # image with the official postgres contract; defaults to $SPARKCLUSTER_POSTGRES_IMAGE or POSTGRES_IMAGE
@@ -233,7 +278,7 @@ def available_backends()->list:
     if docker_available(): out.append('docker')
     return out
 
-# %% ../nbs/03_db.ipynb #a16e7b68
+# %% ../nbs/03_db.ipynb #89079251
 @contextmanager
 def _clear_errors(cfg:PgConfig, doing:str):
     "Turn Spark's Java exceptions into one-line SparkclusterErrors, password masked."
@@ -272,7 +317,7 @@ def read_table(spark, # an active SparkSession
         return spark.read.jdbc(cfg.jdbc_url, table, column=partition_column, lowerBound=int(lo), upperBound=int(hi) + 1,
                                numPartitions=num_partitions, properties=props)
 
-# %% ../nbs/03_db.ipynb #39e3b990
+# %% ../nbs/03_db.ipynb #2d28900b
 def write_table(df, # the DataFrame to write
                 cfg:PgConfig, # where to write
                 table:str, # target table, replaced atomically
