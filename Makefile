@@ -1,9 +1,9 @@
-# The everyday commands. `make test` installs what it needs, then runs every notebook.
+# The everyday commands. `make demo` and `make test` install what they need first.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test export
+.PHONY: install demo test export
 install: $(VENV)/.installed
 
 $(VENV)/.installed: settings.ini setup.py
@@ -12,6 +12,11 @@ $(VENV)/.installed: settings.ini setup.py
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
+
+## The practical project in one command: local cluster + local PostgreSQL, results kept in .sparkcluster/
+demo: install
+	bash tools/install-system.sh
+	$(BIN)/sparkcluster demo $(ARGS)
 
 ## Run the notebooks as tests (one pytest item each; ends with "N passed, N failed")
 test: install

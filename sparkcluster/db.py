@@ -7,9 +7,9 @@ __all__ = ['log', 'POSTGRES_IMAGE', 'PgConfig', 'pg_config', 'ident', 'sql_ident
            'pg_bin', 'LocalPostgres', 'local_postgres', 'docker_postgres', 'postgres_server', 'available_backends',
            'read_table', 'write_table']
 
-# %% ../nbs/03_db.ipynb #fd94ab59
+# %% ../nbs/03_db.ipynb #9ebd75cf
 import atexit, getpass, logging, os, re, secrets, shutil, socket, subprocess, tempfile, time, uuid
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse, unquote
@@ -136,7 +136,7 @@ def pg_bin(name:str # a PostgreSQL server program: initdb, pg_ctl, postgres
                                           "(Debian/Ubuntu), or start the Docker engine to use a container")
     return str(found)
 
-# %% ../nbs/03_db.ipynb #49ddd1dc
+# %% ../nbs/03_db.ipynb #2135d42b
 def _run_as(user:str|None, cmd:list, check:bool=True):
     "Run `cmd`, as `user` (through runuser) when given; with `check`, raise with its output when it fails."
     full = ['runuser', '-u', user, '--', *cmd] if user else cmd
@@ -262,12 +262,18 @@ def docker_postgres(image:str|None=None, # image with the official postgres cont
         yield PgConfig('127.0.0.1', port, database, user, password)
 
 @contextmanager
-def postgres_server(backend:str='auto', # 'docker', 'local', or 'auto' (docker when an engine answers)
+def postgres_server(backend:str='auto', # 'docker', 'local', or 'auto': a container when one can start, else local binaries
                    ):
     "A throwaway PostgreSQL server (container or local binaries); yields its PgConfig and removes it afterwards."
-    if backend == 'auto': backend = 'docker' if docker_available() else 'local'
-    if backend not in ('docker', 'local'): raise SparkclusterError(f"unknown PostgreSQL backend {backend!r}: use docker, local or auto")
-    with (docker_postgres() if backend == 'docker' else local_postgres()) as cfg: yield cfg
+    if backend not in ('docker', 'local', 'auto'): raise SparkclusterError(f"unknown PostgreSQL backend {backend!r}: use docker, local or auto")
+    with ExitStack() as stack:
+        cfg = None
+        if backend == 'docker' or (backend == 'auto' and docker_available()):
+            try: cfg = stack.enter_context(docker_postgres())
+            except SparkclusterError as e:
+                if backend == 'docker': raise
+                log.warning(f"{e}; using the local PostgreSQL binaries instead")
+        yield cfg or stack.enter_context(local_postgres())
 
 # %% ../nbs/03_db.ipynb #d9f71610
 def available_backends()->list:
@@ -317,12 +323,13 @@ def read_table(spark, # an active SparkSession
         return spark.read.jdbc(cfg.jdbc_url, table, column=partition_column, lowerBound=int(lo), upperBound=int(hi) + 1,
                                numPartitions=num_partitions, properties=props)
 
-# %% ../nbs/03_db.ipynb #2d28900b
+# %% ../nbs/03_db.ipynb #327cc94d
 def write_table(df, # the DataFrame to write
                 cfg:PgConfig, # where to write
                 table:str, # target table, replaced atomically
                 primary_key:list|None=None, # key columns: one row per key is kept, and the key is created
                 batchsize:int=10_000, # rows per JDBC batch
+                num_partitions:int|None=None, # parallel connections at most; default: the cluster's cores
                )->int:
     "Replace `table` with the rows of `df` in one transaction; returns the row count."
     from psycopg2 import sql
@@ -336,7 +343,9 @@ def write_table(df, # the DataFrame to write
     expected = df.count()
     try:
         with _clear_errors(cfg, f"writing {table}"):
-            df.write.jdbc(cfg.jdbc_url, staging, mode='error', properties={**cfg.jdbc_properties, 'batchsize': str(batchsize)})
+            parallel = num_partitions or df.sparkSession.sparkContext.defaultParallelism
+            df.write.jdbc(cfg.jdbc_url, staging, mode='error',
+                          properties={**cfg.jdbc_properties, 'batchsize': str(batchsize), 'numPartitions': str(parallel)})
         con = connect(cfg)
         try:
             with con, con.cursor() as cur:
