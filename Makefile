@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test export
+.PHONY: install demo test export image up down status logs
 install: $(VENV)/.installed
 
 $(VENV)/.installed: settings.ini setup.py
@@ -27,3 +27,34 @@ test: install
 export: install
 	$(BIN)/nbdev_export
 	$(BIN)/nbdev_clean
+
+# ---- The Docker way: one image, compose stack of master (+ Jupyter), 2 workers and PostgreSQL ----
+BASE_IMAGE ?= debian:12.8-slim
+COMPOSE ?= $(BIN)/docker-compose
+COMPOSE_RUN = BASE_IMAGE=$(BASE_IMAGE) $(COMPOSE) --env-file docker/.env -f docker/compose.yaml
+PYSPARK_PIN := $(shell sed -n 's/^requirements = .*\(pyspark==[^ ]*\).*/\1/p' settings.ini)
+
+## Build the image (this machine's extra CA certificates and a cached pyspark wheel are passed in, never committed)
+image: install
+	cp /usr/local/share/ca-certificates/*.crt docker/certs/ 2>/dev/null || true
+	$(BIN)/pip wheel -q --no-deps -w docker/wheels '$(PYSPARK_PIN)'
+	docker build -t sparkcluster:latest --build-arg BASE_IMAGE=$(BASE_IMAGE) -f docker/Dockerfile .
+
+## Start the stack and wait until every service is healthy; prints the Jupyter URL
+up: image
+	bash docker/env.sh
+	$(COMPOSE_RUN) up -d --wait
+	@. docker/.env && echo "Jupyter (the driver, on the master node): http://127.0.0.1:8888/lab?token=$$JUPYTER_TOKEN" \
+	  && echo "Spark master UI: http://127.0.0.1:8080   workers: http://127.0.0.1:8081 http://127.0.0.1:8082"
+
+## Stop the stack (add VOLUMES=1 to delete the PostgreSQL data too)
+down:
+	$(COMPOSE_RUN) down $(if $(VOLUMES),--volumes)
+
+## The services, and the Spark cluster as the master sees it
+status:
+	$(COMPOSE_RUN) ps
+	$(BIN)/python -c "from sparkcluster.cluster import cluster_status, status_table; print(status_table(cluster_status()))"
+
+logs:
+	$(COMPOSE_RUN) logs --tail=100 -f

@@ -25,7 +25,8 @@ class Notebook(pytest.File):
 class NotebookRun(pytest.Item):
     def runtest(self):
         flags = os.environ.get('SPARKCLUSTER_TEST_FLAGS', '')  # e.g. "docker" to run the cells marked #| docker
-        r = subprocess.run([sys.executable, '-c', RUNNER, str(self.path), flags], timeout=1800)
+        env = {**os.environ, 'PYSPARK_SUBMIT_ARGS': '--conf spark.ui.showConsoleProgress=false pyspark-shell'}  # no progress bars in logs
+        r = subprocess.run([sys.executable, '-c', RUNNER, str(self.path), flags], env=env, timeout=1800)
         if r.returncode: raise NotebookFailed(f"{self.path.name} failed (see its error above)")
 
     def repr_failure(self, excinfo):
