@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test export image up down status logs
+.PHONY: install demo test export image up down status logs test-docker
 install: $(VENV)/.installed
 
 $(VENV)/.installed: settings.ini setup.py
@@ -44,7 +44,9 @@ image: install
 up: image
 	bash docker/env.sh
 	$(COMPOSE_RUN) up -d --wait
-	@. docker/.env && echo "Jupyter (the driver, on the master node): http://127.0.0.1:8888/lab?token=$$JUPYTER_TOKEN" \
+	@# The token is shown to a person at a terminal, never written into a log.
+	@. docker/.env && if [ -t 1 ]; then token=$$JUPYTER_TOKEN; else token='<JUPYTER_TOKEN from docker/.env>'; fi \
+	  && echo "Jupyter (the driver, on the master node): http://127.0.0.1:8888/lab?token=$$token" \
 	  && echo "Spark master UI: http://127.0.0.1:8080   workers: http://127.0.0.1:8081 http://127.0.0.1:8082"
 
 ## Stop the stack (add VOLUMES=1 to delete the PostgreSQL data too)
@@ -58,3 +60,10 @@ status:
 
 logs:
 	$(COMPOSE_RUN) logs --tail=100 -f
+
+## The Docker stage: lint, build, start the stack, test it as a user would (tests/), remove it with its volumes
+test-docker: install
+	$(BIN)/hadolint docker/Dockerfile docker/postgres-standin/Dockerfile
+	$(MAKE) up
+	SPARKCLUSTER_TEST_FLAGS=docker $(BIN)/python -m pytest -p no:cacheprovider tests nbs/00_image.ipynb nbs/01_cluster.ipynb; \
+	  status=$$?; $(MAKE) down VOLUMES=1; exit $$status

@@ -307,7 +307,7 @@ def check_versions(spark)->tuple:
     if (msg := _mismatch(driver, executors)): raise SparkclusterError(msg)
     return driver
 
-# %% ../nbs/01_cluster.ipynb #a54c2ba9
+# %% ../nbs/01_cluster.ipynb #97163bd6
 def default_master(state_dir:str|Path='.sparkcluster', # where `sparkcluster up` keeps its state
                   )->str:
     "The Spark master to use: $SPARK_MASTER_URL, else the running local cluster, else `local[*]`."

@@ -1,0 +1,116 @@
+"""The compose stack as a user meets it: run with `make test-docker`, which starts the stack first and removes it after.
+
+Everything goes through the ports published on 127.0.0.1 (Jupyter, the Spark UIs) or `docker exec` into the
+stack's own containers, as a person following the course would.
+"""
+import asyncio, json, re, subprocess, time, urllib.error, urllib.request, uuid
+from pathlib import Path
+import pytest
+from sparkcluster.cluster import cluster_status
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(l.split('=', 1) for l in (ROOT/'docker/.env').read_text().splitlines() if l and not l.startswith('#'))
+JUPYTER = 'http://127.0.0.1:8888'
+
+def container(service):
+    "The running container of a compose service."
+    return f'sparkcluster-{service}-1'
+
+def http_status(url, token=None):
+    "HTTP status of a GET, with the Jupyter token when given."
+    req = urllib.request.Request(url, headers={'Authorization': f'token {token}'} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r: return r.status
+    except urllib.error.HTTPError as e: return e.code
+
+def run_in_kernel(code, timeout=600):
+    "Run `code` in a new kernel of the Jupyter server on spark-master, through its REST API and websocket; its stdout."
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+    auth = {'Authorization': f"token {ENV['JUPYTER_TOKEN']}"}
+    req = urllib.request.Request(f'{JUPYTER}/api/kernels', data=b'{"name": "python3"}', headers=auth, method='POST')
+    with urllib.request.urlopen(req, timeout=30) as r: kernel = json.load(r)['id']
+    async def execute():
+        ws = await websocket_connect(HTTPRequest(f"ws://127.0.0.1:8888/api/kernels/{kernel}/channels", headers=auth))
+        msg_id = uuid.uuid4().hex
+        ws.write_message(json.dumps({
+            'header': {'msg_id': msg_id, 'msg_type': 'execute_request', 'username': 'test', 'session': uuid.uuid4().hex, 'version': '5.3'},
+            'parent_header': {}, 'metadata': {}, 'channel': 'shell', 'buffers': [],
+            'content': {'code': code, 'silent': False, 'store_history': False, 'user_expressions': {}, 'allow_stdin': False}}))
+        out = []
+        while True:
+            msg = json.loads(await asyncio.wait_for(ws.read_message(), timeout))
+            if msg['parent_header'].get('msg_id') != msg_id: continue
+            kind, content = msg['msg_type'], msg['content']
+            if kind == 'stream': out.append(content['text'])
+            elif kind == 'error': raise AssertionError(f"{content['ename']}: {content['evalue']}\n{''.join(out)}")
+            elif kind == 'status' and content['execution_state'] == 'idle': return ''.join(out)
+    try: return asyncio.run(execute())
+    finally: urllib.request.urlopen(urllib.request.Request(f'{JUPYTER}/api/kernels/{kernel}', headers=auth, method='DELETE'), timeout=30)
+
+def psql(sql):
+    "A query run by psql inside the postgres container."
+    return subprocess.run(['docker', 'exec', container('postgres'), 'psql', '-U', ENV['POSTGRES_USER'], '-d', ENV['POSTGRES_DB'], '-At', '-c', sql],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+def test_two_workers_alive():
+    st = cluster_status('http://127.0.0.1:8080')
+    assert st['state'] == 'ALIVE' and st['master_url'] == 'spark://spark-master:7077', st
+    assert sorted((w['address'], w['state']) for w in st['workers']) == [('spark-worker-1', 'ALIVE'), ('spark-worker-2', 'ALIVE')]
+
+def test_jupyter_requires_its_token():
+    assert http_status(f'{JUPYTER}/api/status') == 403
+    assert http_status(f'{JUPYTER}/api/status', 'not-the-token') == 403
+    assert http_status(f'{JUPYTER}/api/status', ENV['JUPYTER_TOKEN']) == 200
+
+def test_published_ports_bind_loopback_only():
+    ports = subprocess.run(['docker', 'ps', '--filter', 'name=sparkcluster-', '--format', '{{.Ports}}'], capture_output=True, text=True, check=True).stdout
+    published = re.findall(r'([\d.:\[\]]+):\d+->', ports)
+    assert published and all(p == '127.0.0.1' for p in published), ports
+
+def test_job_from_jupyter_runs_on_both_executors():
+    out = run_in_kernel('''
+import json, time, urllib.request
+from sparkcluster.cluster import spark_session
+spark = spark_session(app_name='docker-smoke')
+sc = spark.sparkContext
+def slow(x):
+    time.sleep(0.3)
+    return x
+assert sc.parallelize(range(16), 8).map(slow).sum() == sum(range(16))
+api = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/executors"
+print(json.dumps({e['hostPort'].split(':')[0]: e['totalTasks'] for e in json.load(urllib.request.urlopen(api)) if e['id'] != 'driver'}))
+spark.stop()
+''')
+    tasks = json.loads(out.strip().splitlines()[-1])
+    assert len([h for h, n in tasks.items() if n > 0]) == 2, tasks
+
+def test_postgres_reachable_from_jupyter_with_the_generated_password():
+    out = run_in_kernel('''
+import os
+from sparkcluster.db import pg_config, connect
+cfg = pg_config()
+with connect(cfg) as con, con.cursor() as cur:
+    cur.execute('select current_user, inet_server_addr() is not null')
+    print(cur.fetchone(), len(os.environ['PGPASSWORD']))
+''')
+    assert f"('{ENV['POSTGRES_USER']}', True) {len(ENV['POSTGRES_PASSWORD'])}" in out, out
+    assert ENV['POSTGRES_PASSWORD'] not in out
+
+def test_practical_project_from_jupyter_writes_both_tables():
+    out = run_in_kernel('''
+from sparkcluster.cluster import spark_session
+from sparkcluster.db import pg_config
+from sparkcluster.project import run_pipeline
+spark = spark_session(app_name='practical-project')
+print(run_pipeline(spark, pg_config())['rows'])
+spark.stop()
+''')
+    assert "{'carrier_monthly_stats': 185, 'route_stats': 224}" in out, out
+    assert psql('select (select count(*) from carrier_monthly_stats) || \',\' || (select count(*) from route_stats)') == '185,224'
+    assert psql('select count(*) from (select carrier, year, month from carrier_monthly_stats group by 1, 2, 3 having count(*) > 1) d') == '0'
+
+def test_notebook_02_runs_top_to_bottom_on_the_cluster():
+    r = subprocess.run(['docker', 'exec', container('spark-master'), 'jupyter', 'execute', 'nbs/02_project.ipynb'],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
