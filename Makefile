@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test export image up down status logs test-docker
+.PHONY: install demo test export image up down status logs test-docker bench
 install: $(VENV)/.installed
 
 $(VENV)/.installed: settings.ini setup.py
@@ -22,6 +22,11 @@ demo: install
 test: install
 	bash tools/install-system.sh
 	$(BIN)/python -m pytest -s -p no:cacheprovider nbs
+
+## Benchmarks (minutes): writes and reads side by side (bench/RESULTS.md), then the project at 1x, 10x, 30x (bench/SCALING.md)
+bench: install
+	$(BIN)/python bench/write.py
+	$(BIN)/python bench/scale.py
 
 ## Regenerate sparkcluster/ from the notebooks and clean the notebooks' metadata
 export: install
