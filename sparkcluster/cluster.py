@@ -162,7 +162,7 @@ def _tail(path:str, n:int=12)->str:
     try: return '\n'.join(Path(path).read_text(errors='replace').splitlines()[-n:])
     except OSError: return '(no log)'
 
-# %% ../nbs/01_cluster.ipynb #4a680fea
+# %% ../nbs/01_cluster.ipynb #5c3c1a15
 from fastcore.basics import patch
 
 @patch
@@ -183,6 +183,8 @@ def start(self:LocalCluster, timeout:float=180, # seconds to wait for every work
     s = dict(master_url=url, ui_url=f'http://127.0.0.1:{ui}', workers=[], cores=self.cores, memory=self.memory, master=master)
     procs = {'master': proc}
     self.state_file.write_text(json.dumps(s, indent=1))
+    t0 = time.time()  # workers started before the master answers back off for up to ~15 s: start them after it
+    while cluster_status(s['ui_url'])['state'] != 'ALIVE' and proc.poll() is None and time.time() - t0 < timeout: time.sleep(0.2)
     for i in range(1, self.workers + 1):
         host = f'127.0.0.{i + 1}'
         wui = pick_port(None, 8080 + i, '', host)
