@@ -5,15 +5,15 @@
 # %% auto #0
 __all__ = ['parser', 'main']
 
-# %% ../nbs/04_cli.ipynb #e8bd51b4
+# %% ../nbs/04_cli.ipynb #27a2b263
 import argparse, sys
 from pathlib import Path
 from .image import SparkclusterError
 from .cluster import LocalCluster, status_table, spark_session, default_master
-from .db import LocalPostgres, pg_config
+from .db import LocalPostgres, connect, pg_config
 from .project import run_pipeline
 
-# %% ../nbs/04_cli.ipynb #09712c39
+# %% ../nbs/04_cli.ipynb #98145048
 def _up(a):
     LocalCluster(a.workers, a.cores, a.memory, a.state_dir, a.port, a.ui_port).start(timeout=a.timeout, stop_at_exit=False)
     return 0
@@ -31,8 +31,10 @@ def _down(a):
 
 def _run(a):
     "The pipeline against $SPARK_MASTER_URL (else the local cluster) and the database of the libpq variables."
+    cfg = pg_config()
+    connect(cfg).close()  # a wrong address or password is reported before Spark starts
     spark = spark_session(default_master(a.state_dir), app_name='practical-project')
-    try: run_pipeline(spark, pg_config(), a.data, a.partitions)
+    try: run_pipeline(spark, cfg, a.data, a.partitions)
     finally: spark.stop()
     return 0
 
