@@ -3,8 +3,20 @@
 set -euo pipefail
 master_url=${SPARK_MASTER_URL:-spark://spark-master:7077}
 
+# Spark's configuration for this node: the image's defaults, plus RPC authentication when a secret is given.
+# The master, the workers and every driver started here (Jupyter's) read it; a peer without the secret is refused.
+write_conf() {
+  mkdir -p "$SPARK_CONF_DIR"
+  ( umask 077
+    cp /opt/spark/conf/spark-defaults.conf "$SPARK_CONF_DIR/spark-defaults.conf"
+    if [ -n "${SPARK_RPC_SECRET:-}" ]; then
+      printf 'spark.authenticate true\nspark.authenticate.secret %s\n' "$SPARK_RPC_SECRET" >> "$SPARK_CONF_DIR/spark-defaults.conf"
+    fi )
+}
+
 case "${1:-master}" in
   master)
+    write_conf
     /opt/spark/bin/spark-class org.apache.spark.deploy.master.Master \
       --host "$(hostname)" --port 7077 --webui-port 8080 &
     if [ "${START_JUPYTER:-1}" = 1 ]; then
@@ -16,6 +28,7 @@ case "${1:-master}" in
     wait -n
     exit 1 ;;
   worker)
+    write_conf
     exec /opt/spark/bin/spark-class org.apache.spark.deploy.worker.Worker "$master_url" \
       --host "$(hostname)" --webui-port "${SPARK_WORKER_WEBUI_PORT:-8081}" ;;
   health)

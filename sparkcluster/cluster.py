@@ -37,7 +37,7 @@ def check_master(master:str, # `spark://host:port`
         raise SparkclusterError(f"no Spark master answers at {master}: start one with `sparkcluster up` (local processes) "
                                 "or `make up` (Docker), or point SPARK_MASTER_URL at a running master") from None
 
-# %% ../nbs/01_cluster.ipynb #d98db5d8
+# %% ../nbs/01_cluster.ipynb #adc40d32
 def spark_session(master:str|None=None, # `local[*]`, `spark://host:port`; defaults to `default_master()` (below)
                   app_name:str='sparkcluster', # name shown in the master's UI
                   jdbc_jar:str|None=None, # PostgreSQL JDBC jar; defaults to `find_jdbc_jar()`
@@ -63,7 +63,12 @@ def spark_session(master:str|None=None, # `local[*]`, `spark://host:port`; defau
     os.environ.setdefault('PYSPARK_PYTHON', sys.executable)  # PySpark tells the executors to run this Python
     builder = SparkSession.builder.master(master).appName(app_name)
     for k, v in settings.items(): builder = builder.config(k, str(v))
-    spark = builder.getOrCreate()
+    from py4j.protocol import Py4JJavaError
+    try: spark = builder.getOrCreate()
+    except Py4JJavaError as e:
+        if 'stopped SparkContext' not in str(e): raise
+        raise SparkclusterError(f"the master at {master} did not accept this driver (registration gave up): if the cluster uses RPC "
+                                "authentication, as the compose stack does, the driver needs the same spark.authenticate.secret") from None
     if master.startswith('spark://'):
         try: check_versions(spark)
         except SparkclusterError:

@@ -123,13 +123,18 @@ def _first_line(msg:str)->str:
     line = re.sub(r'^connection to server .*? failed:\s*', '', line)
     return re.sub(r'^(FATAL|ERROR):\s+', '', line)
 
-# %% ../nbs/03_db.ipynb #dc7ba321
+# %% ../nbs/03_db.ipynb #395b938d
 POSTGRES_IMAGE = 'postgres:15.10-bookworm'
 
-def free_port(host:str='127.0.0.1')->int:
-    "A TCP port nobody listens on right now."
+def free_port(host:str='127.0.0.1', # the address to listen on
+              preferred:int|None=None, # the port to take when it is free
+             )->int:
+    "`preferred` when nobody listens on it, else any port nobody listens on right now."
     with socket.socket() as s:
-        s.bind((host, 0)); return s.getsockname()[1]
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind: a port in TIME_WAIT is free to them
+        try: s.bind((host, preferred or 0))
+        except OSError: s.bind((host, 0))
+        return s.getsockname()[1]
 
 def docker_available()->bool:
     "Whether a Docker engine answers."
@@ -148,7 +153,7 @@ def pg_bin(name:str # a PostgreSQL server program: initdb, pg_ctl, postgres
                                           "(Debian/Ubuntu), or start the Docker engine to use a container")
     return str(found)
 
-# %% ../nbs/03_db.ipynb #2135d42b
+# %% ../nbs/03_db.ipynb #0e341bc2
 def _run_as(user:str|None, cmd:list, check:bool=True):
     "Run `cmd`, as `user` (through runuser) when given; with `check`, raise with its output when it fails."
     full = ['runuser', '-u', user, '--', *cmd] if user else cmd
@@ -201,7 +206,9 @@ class LocalPostgres:
         password = self.passfile.read_text().strip().rsplit(':', 1)[1]
         port = self.port()
         if port is None:
-            port = free_port()
+            saved = self.folder/'port'  # the same port as last time when it is free: printed commands stay valid
+            port = free_port(preferred=int(saved.read_text()) if saved.exists() else None)
+            saved.write_text(str(port))
             opts = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"  # TCP on loopback only
             _run_as(owner, [pg_bin('pg_ctl'), '-D', str(self.data), '-o', opts, '-l', str(self.folder/'server.log'), '-w', '-t', '60', 'start'])
             log.info(f"PostgreSQL from local binaries ({Path(pg_bin('postgres')).resolve()}) on 127.0.0.1:{port}, data in {self.data}")

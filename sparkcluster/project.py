@@ -173,7 +173,7 @@ def run_pipeline(spark, # a session on the cluster
     for df in results.values(): df.unpersist()
     return dict(raw=raw_counts, rows=counts, seconds=seconds)
 
-# %% ../nbs/02_project.ipynb #97543e7b
+# %% ../nbs/02_project.ipynb #8b56aa26
 def write_csv(path:Path, header:list, rows:list):
     "Write rows as a CSV file in the nycflights13 format (None becomes NA)."
     lines = [','.join(header)] + [','.join('NA' if v is None else str(v) for v in r) for r in rows]

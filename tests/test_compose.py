@@ -68,8 +68,7 @@ def test_published_ports_bind_loopback_only():
     published = re.findall(r'([\d.:\[\]]+):\d+->', ports)
     assert published and all(p == '127.0.0.1' for p in published), ports
 
-def test_job_from_jupyter_runs_on_both_executors():
-    out = run_in_kernel('''
+JOB = '''
 import json, time, urllib.request
 from sparkcluster.cluster import spark_session
 spark = spark_session(app_name='docker-smoke')
@@ -81,9 +80,15 @@ assert sc.parallelize(range(16), 8).map(slow).sum() == sum(range(16))
 api = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/executors"
 print(json.dumps({e['hostPort'].split(':')[0]: e['totalTasks'] for e in json.load(urllib.request.urlopen(api)) if e['id'] != 'driver'}))
 spark.stop()
-''')
-    tasks = json.loads(out.strip().splitlines()[-1])
-    assert len([h for h, n in tasks.items() if n > 0]) == 2, tasks
+'''
+
+def executors_with_tasks():
+    "Run JOB (8 tasks) from Jupyter on spark-master; the executors' addresses that ran some of them."
+    tasks = json.loads(run_in_kernel(JOB).strip().splitlines()[-1])
+    return sorted(h for h, n in tasks.items() if n > 0)
+
+def test_job_from_jupyter_runs_on_both_executors():
+    assert len(executors_with_tasks()) == 2
 
 def test_postgres_reachable_from_jupyter_with_the_generated_password():
     out = run_in_kernel('''
@@ -114,3 +119,32 @@ def test_notebook_02_runs_top_to_bottom_on_the_cluster():
     r = subprocess.run(['docker', 'exec', container('spark-master'), 'jupyter', 'execute', 'nbs/02_project.ipynb'],
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
+
+def test_driver_without_the_rpc_secret_is_refused():
+    "A driver on the stack's own network, from the same image but without SPARK_RPC_SECRET, never gets to run a job."
+    code = "from sparkcluster.cluster import spark_session\nspark_session('spark://spark-master:7077', app_name='no-secret')\nprint('ACCEPTED')"
+    r = subprocess.run(['docker', 'run', '--rm', '--network', 'sparkcluster_spark', 'sparkcluster:latest', 'python', '-c', code],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0 and 'ACCEPTED' not in r.stdout, r.stdout + r.stderr[-2000:]
+    assert r.stderr.strip().splitlines()[-1].startswith(
+        'sparkcluster.image.SparkclusterError: the master at spark://spark-master:7077 did not accept this driver'), r.stderr[-2000:]
+    assert 'no-secret' not in cluster_status('http://127.0.0.1:8080')['apps']
+
+def test_worker_container_restarted_rejoins_and_takes_tasks():
+    subprocess.run(['docker', 'stop', container('spark-worker-2')], check=True, capture_output=True)
+    subprocess.run(['docker', 'start', container('spark-worker-2')], check=True, capture_output=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        workers = {w['address']: w['state'] for w in cluster_status('http://127.0.0.1:8080')['workers']}
+        if workers == {'spark-worker-1': 'ALIVE', 'spark-worker-2': 'ALIVE'}: break
+        time.sleep(1)
+    assert workers == {'spark-worker-1': 'ALIVE', 'spark-worker-2': 'ALIVE'}, workers
+    assert len(executors_with_tasks()) == 2
+
+def test_no_secret_in_any_container_log():
+    "Runs last: after everything above, no container's log holds the token, the PostgreSQL password or the RPC secret."
+    secrets = {k: ENV[k] for k in ('JUPYTER_TOKEN', 'POSTGRES_PASSWORD', 'SPARK_RPC_SECRET')}
+    for service in ('spark-master', 'spark-worker-1', 'spark-worker-2', 'postgres'):
+        r = subprocess.run(['docker', 'logs', container(service)], capture_output=True, text=True, check=True)
+        leaked = [k for k, v in secrets.items() if v in r.stdout + r.stderr]
+        assert not leaked, f"{service}'s log contains {leaked}"
