@@ -24,7 +24,7 @@ def http_status(url, token=None):
     except urllib.error.HTTPError as e: return e.code
 
 def run_in_kernel(code, timeout=600):
-    "Run `code` in a new kernel of the Jupyter server on spark-master, through its REST API and websocket; its stdout."
+    "Run `code` in a new kernel of the Jupyter server on spark-master, through its REST API and websocket; what it printed."
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
     auth = {'Authorization': f"token {ENV['JUPYTER_TOKEN']}"}
@@ -42,7 +42,7 @@ def run_in_kernel(code, timeout=600):
             msg = json.loads(await asyncio.wait_for(ws.read_message(), timeout))
             if msg['parent_header'].get('msg_id') != msg_id: continue
             kind, content = msg['msg_type'], msg['content']
-            if kind == 'stream': out.append(content['text'])
+            if kind == 'stream' and content['name'] == 'stdout': out.append(content['text'])  # the JVM's warnings go to stderr
             elif kind == 'error': raise AssertionError(f"{content['ename']}: {content['evalue']}\n{''.join(out)}")
             elif kind == 'status' and content['execution_state'] == 'idle': return ''.join(out)
     try: return asyncio.run(execute())
