@@ -257,12 +257,13 @@ def pids(self:LocalCluster)->list:
     s = self.state()
     return [s['master']['pid'], *[w['pid'] for w in s['workers']]] if s else []
 
-# %% ../nbs/01_cluster.ipynb #c99e31e0
+# %% ../nbs/01_cluster.ipynb #bcc002ba
 def cluster_status(ui_url:str='http://127.0.0.1:8080', # the master's web UI (the compose stack publishes it here)
                   )->dict:
     "What a master reports: its state, each worker (address, cores, memory, state), the running applications."
     try: m = _json(ui_url.rstrip('/') + '/json/')
-    except OSError: return dict(healthy=False, master_url=None, ui_url=ui_url, state='UNREACHABLE', workers=[], apps=[])
+    except (OSError, ValueError):  # not listening yet, or a UI still starting that answers with an empty page
+        return dict(healthy=False, master_url=None, ui_url=ui_url, state='UNREACHABLE', workers=[], apps=[])
     latest = {}  # the newest registration per address: a restarted worker registers again
     for w in sorted(m['workers'], key=lambda w: w.get('lastheartbeat', 0)): latest[w['host']] = w
     workers = [dict(name=w['id'], address=w['host'], cores=w['cores'], memory=f"{w['memory']}m", state=w['state'])
