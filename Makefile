@@ -49,6 +49,8 @@ image: install
 up: image
 	bash docker/env.sh
 	$(COMPOSE_RUN) up -d --wait
+	@test "$$($(COMPOSE_RUN) ps --services --status running | wc -l)" -eq 4 \
+	  || { echo "error: not every service is running: see make logs (is a port taken? set BIND_ADDRESS/POSTGRES_PORT in docker/.env)" >&2; exit 1; }
 	@# The token is shown to a person at a terminal, never written into a log.
 	@. docker/.env && if [ -t 1 ]; then token=$$JUPYTER_TOKEN; else token='<JUPYTER_TOKEN from docker/.env>'; fi \
 	  && echo "Jupyter (the driver, on the master node): http://127.0.0.1:8888/lab?token=$$token" \

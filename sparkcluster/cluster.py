@@ -175,7 +175,7 @@ def _tail(path:str, n:int=12)->str:
     try: return '\n'.join(Path(path).read_text(errors='replace').splitlines()[-n:])
     except OSError: return '(no log)'
 
-# %% ../nbs/01_cluster.ipynb #ad0873ec
+# %% ../nbs/01_cluster.ipynb #26649535
 from fastcore.basics import patch
 
 @patch
@@ -192,20 +192,22 @@ def start(self:LocalCluster, timeout:float=180, # seconds to wait for every work
     port, ui = pick_port(self.port, 7077, '--port'), pick_port(self.ui_port, 8080, '--ui-port')
     (self.state_dir/'logs').mkdir(parents=True, exist_ok=True)
     url = f'spark://127.0.0.1:{port}'
-    master, proc = _launch(self, 'master', '127.0.0.1', ['--host', '127.0.0.1', '--port', port, '--webui-port', ui])
-    s = dict(master_url=url, ui_url=f'http://127.0.0.1:{ui}', workers=[], cores=self.cores, memory=self.memory, master=master)
-    procs = {'master': proc}
-    self.state_file.write_text(json.dumps(s, indent=1))
-    t0 = time.time()  # workers started before the master answers back off for up to ~15 s: start them after it
-    while cluster_status(s['ui_url'])['state'] != 'ALIVE' and proc.poll() is None and time.time() - t0 < timeout: time.sleep(0.2)
-    for i in range(1, self.workers + 1):
-        host = f'127.0.0.{i + 1}'
-        wui = pick_port(None, 8080 + i, '', host)
-        worker, procs[f'worker-{i}'] = _launch(self, f'worker-{i}', host, [url, '--host', host, '--webui-port', wui,
-                                                                          '--cores', self.cores, '--memory', self.memory])
-        s['workers'].append({**worker, 'ui_url': f'http://{host}:{wui}'})
+    procs = {}
+    try:  # whatever fails from here on, no process is left behind
+        master, procs['master'] = _launch(self, 'master', '127.0.0.1', ['--host', '127.0.0.1', '--port', port, '--webui-port', ui])
+        s = dict(master_url=url, ui_url=f'http://127.0.0.1:{ui}', workers=[], cores=self.cores, memory=self.memory, master=master)
         self.state_file.write_text(json.dumps(s, indent=1))
-    try: self._wait(s, procs, timeout, quiet)
+        t0 = time.time()  # workers started before the master answers back off for up to ~15 s: start them after it
+        while cluster_status(s['ui_url'])['state'] != 'ALIVE' and procs['master'].poll() is None and time.time() - t0 < timeout:
+            time.sleep(0.2)
+        for i in range(1, self.workers + 1):
+            host = f'127.0.0.{i + 1}'
+            wui = pick_port(None, 8080 + i, '', host)
+            worker, procs[f'worker-{i}'] = _launch(self, f'worker-{i}', host, [url, '--host', host, '--webui-port', wui,
+                                                                              '--cores', self.cores, '--memory', self.memory])
+            s['workers'].append({**worker, 'ui_url': f'http://{host}:{wui}'})
+            self.state_file.write_text(json.dumps(s, indent=1))
+        self._wait(s, procs, timeout, quiet)
     except BaseException:
         for p in procs.values(): _terminate(p.pid)
         self.state_file.unlink(missing_ok=True)
