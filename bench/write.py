@@ -10,7 +10,7 @@ import argparse, io, os, statistics, subprocess, sys, tempfile, time
 from contextlib import ExitStack
 from pathlib import Path
 from sparkcluster.cluster import LocalCluster, spark_session
-from sparkcluster.db import connect, local_postgres, read_table, write_table
+from sparkcluster.db import local_postgres, query, read_table, write_table
 from sparkcluster.project import load_raw, read_raw, carrier_monthly_stats, route_stats, RESULT_KEYS
 
 def bench_frame(spark, rows):
@@ -20,13 +20,6 @@ def bench_frame(spark, rows):
                                      (F.col('id') / 7).alias('x'), F.concat(F.lit('row '), F.col('id').cast('string')).alias('s'),
                                      F.timestamp_seconds(F.col('id') + 1_356_998_400).alias('t'))
             .repartition(spark.sparkContext.defaultParallelism).cache())
-
-def sql(cfg, *statements):
-    "Run statements in one transaction."
-    con = connect(cfg)
-    with con, con.cursor() as cur:
-        for s in statements: cur.execute(s)
-    con.close()
 
 def psql(cfg, command):
     "Run one psql meta-command (\\copy ...) with the connection in the environment."
@@ -54,7 +47,7 @@ def writers(df, cfg, csv):
     plain_url = f'jdbc:postgresql://{cfg.host}:{cfg.port}/{cfg.database}'
     auth = {'user': cfg.user, 'password': cfg.password, 'driver': 'org.postgresql.Driver'}
     empty = 'create table {t} (i int, b bigint, x float8, s text, t timestamptz)'
-    def fresh(t): sql(cfg, f'drop table if exists {t}', empty.format(t=t))
+    def fresh(t): query(cfg, f'drop table if exists {t}; ' + empty.format(t=t))
     return {
         'Spark default df.write.jdbc': lambda: df.write.jdbc(plain_url, 'w_default', mode='overwrite', properties=auth),
         'tuned JDBC (reWriteBatchedInserts, batch 10000)': lambda: df.write.jdbc(

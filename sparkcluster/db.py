@@ -342,7 +342,7 @@ def read_table(spark, # an active SparkSession
         return spark.read.jdbc(cfg.jdbc_url, table, column=partition_column, lowerBound=int(lo), upperBound=int(hi) + 1,
                                numPartitions=num_partitions, properties=props)
 
-# %% ../nbs/03_db.ipynb #2ada5771
+# %% ../nbs/03_db.ipynb #f422e033
 def _swap_in(cur, staging:str, table:str, primary_key:list, expected:int):
     "In the caller's transaction: give `staging` its primary key (one row per key), check its row count, put it in place of `table`."
     import psycopg2
@@ -401,9 +401,6 @@ def write_table(df, # the DataFrame to write
             if isinstance(e, SparkclusterError): raise
             raise SparkclusterError(f"writing {table} failed: {_first_line(cfg.mask(str(e)))}; {table} left unchanged") from None
         finally: con.close()
-    finally:
-        with connect(cfg) as con, con.cursor() as cur:
-            cur.execute(sql.SQL('DROP TABLE IF EXISTS {}').format(sql_ident(staging)))
-        con.close()
+    finally: query(cfg, sql.SQL('DROP TABLE IF EXISTS {}').format(sql_ident(staging)))
     log.info(f"wrote {expected} rows to {table}")
     return expected
