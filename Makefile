@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test export image up down status logs test-docker bench
+.PHONY: install demo test docs check-docs export image up down status logs test-docker bench
 install: $(VENV)/.installed
 
 $(VENV)/.installed: settings.ini setup.py
@@ -22,6 +22,17 @@ demo: install
 test: install
 	bash tools/install-system.sh
 	$(BIN)/python -m pytest -s -p no:cacheprovider nbs
+
+## The docs, with the outputs of real runs (the tests' runs when current): the Quarto site in _docs/ where Quarto
+## is installed, and always an offline preview, _build/preview/index.html
+docs: install
+	bash tools/install-system.sh
+	$(BIN)/python tools/docs.py
+
+## Every page of the preview in headless Chromium (Debian's chromium): loads, links resolve, plots and tables drawn;
+## screenshots of the home page and the three steps in _build/preview/screenshots/
+check-docs: docs
+	$(BIN)/python tools/check_docs.py
 
 ## Benchmarks (minutes): writes and reads side by side (bench/RESULTS.md), then the project at 1x, 10x, 30x (bench/SCALING.md)
 bench: install
