@@ -40,10 +40,10 @@ def check_master(master:str, # `spark://host:port`
         raise SparkclusterError(f"no Spark master answers at {master}: start one with `sparkcluster up` (local processes) "
                                 "or `make up` (Docker), or point SPARK_MASTER_URL at a running master") from None
 
-# %% ../nbs/01_cluster.ipynb #adc40d32
-def spark_session(master:str|None=None, # `local[*]`, `spark://host:port`; defaults to `default_master()` (below)
+# %% ../nbs/01_cluster.ipynb #866f7f3a
+def spark_session(master:str|None=None, # `local[*]`, `spark://host:port`; defaults to default_master() (below)
                   app_name:str='sparkcluster', # name shown in the master's UI
-                  jdbc_jar:str|None=None, # PostgreSQL JDBC jar; defaults to `find_jdbc_jar()`
+                  jdbc_jar:str|None=None, # PostgreSQL JDBC jar; defaults to find_jdbc_jar()
                   driver_host:str|None=None, # address the executors use to reach this driver
                   conf:dict|None=None, # extra Spark settings, applied last
                  ):
@@ -235,7 +235,7 @@ def _wait(self:LocalCluster, s:dict, procs:dict, timeout:float, quiet:bool):
             raise SparkclusterError(f"{late['name']} did not register within {timeout:.0f}s; its log ({late['log']}) ends with:\n{_tail(late['log'])}")
         time.sleep(0.5)
 
-# %% ../nbs/01_cluster.ipynb #d7974165
+# %% ../nbs/01_cluster.ipynb #3f638218
 @patch
 def stop(self:LocalCluster, quiet:bool=False)->bool:
     "Stop the processes this cluster started, by pid; True if there was a cluster to stop."
@@ -249,17 +249,18 @@ def stop(self:LocalCluster, quiet:bool=False)->bool:
     return True
 
 @patch
-def __enter__(self:LocalCluster): return self.start()
-@patch
-def __exit__(self:LocalCluster, *exc): self.stop(quiet=True)
-
-@patch
 def pids(self:LocalCluster)->list:
     "Pids of the master and worker JVMs, from the state file."
     s = self.state()
     return [s['master']['pid'], *[w['pid'] for w in s['workers']]] if s else []
 
-# %% ../nbs/01_cluster.ipynb #bcc002ba
+# %% ../nbs/01_cluster.ipynb #cacd6b85
+@patch
+def __enter__(self:LocalCluster): return self.start()
+@patch
+def __exit__(self:LocalCluster, *exc): self.stop(quiet=True)
+
+# %% ../nbs/01_cluster.ipynb #91b95a62
 def cluster_status(ui_url:str='http://127.0.0.1:8080', # the master's web UI (the compose stack publishes it here)
                   )->dict:
     "What a master reports: its state, each worker (address, cores, memory, state), the running applications."
@@ -288,7 +289,7 @@ def status(self:LocalCluster)->dict:
     return {**st, 'master_url': s['master_url'], 'workers': workers,
             'healthy': st['state'] == 'ALIVE' and all(w['state'] == 'ALIVE' for w in workers)}
 
-def status_table(st:dict # what `cluster_status` or `LocalCluster.status` returns
+def status_table(st:dict # what cluster_status or LocalCluster.status returns
                 )->str:
     "The status as a small text table."
     rows = [('master', st['master_url'] or '-', '', '', st['state'])]
@@ -299,7 +300,7 @@ def status_table(st:dict # what `cluster_status` or `LocalCluster.status` return
     if st['ui_url']: lines.append(f"UI: {st['ui_url']}" + (f"   running: {', '.join(st['apps'])}" if st['apps'] else ''))
     return '\n'.join(lines)
 
-# %% ../nbs/01_cluster.ipynb #0944a2a9
+# %% ../nbs/01_cluster.ipynb #3616bad1
 def _versions_here()->tuple:
     "(Spark version, Python major.minor) of this process."
     import pyspark
@@ -325,7 +326,7 @@ def check_versions(spark)->tuple:
     if (msg := _mismatch(driver, executors)): raise SparkclusterError(msg)
     return driver
 
-# %% ../nbs/01_cluster.ipynb #3bfc36ab
+# %% ../nbs/01_cluster.ipynb #902241dc
 def default_master(state_dir:str|Path='.sparkcluster', # where `sparkcluster up` keeps its state
                   )->str:
     "The Spark master to use: $SPARK_MASTER_URL, else the running local cluster, else `local[*]`."

@@ -71,7 +71,8 @@ _option = re.compile(r'^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$')
 def for_preview(nb, fm:dict):
     "Do what Quarto does with nbdev's output: title from the frontmatter, cell options, attribute syntax."
     def clean_md(text): return re.sub(r'^:::.*$', '', re.sub(r'\)\{[^}\n]*\}', ')', text), flags=re.M)
-    cells = [nbformat.v4.new_markdown_cell(f"# {fm['title']}" + (f"\n\n<p class='page-description'>{fm['description']}</p>" if fm.get('description') else ''))]
+    description = re.sub(r'`([^`]+)`', r'<code>\1</code>', fm.get('description', ''))
+    cells = [nbformat.v4.new_markdown_cell(f"# {fm['title']}" + (f"\n\n<p class='page-description'>{description}</p>" if description else ''))]
     for cell in nb.cells:
         if cell.cell_type == 'raw': continue
         if cell.cell_type == 'markdown':
@@ -108,7 +109,7 @@ def render_preview(proc:Path, nbs:list):
     for name, nb in processed.items():
         fm = frontmatter(nb)
         pages[name] = dict(fm=fm, title=fm['title'], href=fm.get('output-file', Path(name).stem + '.html'))
-    hrefs = {**{name: p['href'] for name, p in pages.items()}, **{p['href']: p['href'] for p in pages.values()}}
+    hrefs = {name: p['href'] for name, p in pages.items()}
     nav = site_nav(pages)
     order = [item for item in nav if 'href' in item]
     missing = {p['href'] for p in pages.values()} - {item['href'] for item in order}
@@ -120,7 +121,7 @@ def render_preview(proc:Path, nbs:list):
     for name, nb in processed.items():
         page = pages[name]
         for_preview(nb, page['fm'])
-        i = order.index(next(item for item in order if item['href'] == page['href']))
+        i = [item['href'] for item in order].index(page['href'])
         site = dict(title=cfg.title, nav=nav, current=page['href'],
                     previous=order[i-1] if i else None, next=order[i+1] if i+1 < len(order) else None)
         html, _ = exporter.from_notebook_node(nb, resources=dict(site=site, metadata=dict(name=page['title'])))

@@ -5,7 +5,7 @@
 The second argument lists the `tst_flags` to run (space-separated). Exit status 0 when every cell ran.
 nbdev's `add_show_docs` first adds a `show_doc` cell after each exported definition that has none, so the
 API docs are rendered by the same run that tests the code. The executed copy goes to _build/executed/,
-tagged with the digest of the source, so that `make docs` shows the outputs of a real run of the
+tagged with the digest of its sources, so that `make docs` shows the outputs of a real run of the
 current notebook and only runs the notebooks the tests have not.
 """
 import hashlib, json, logging, os, sys, time
@@ -17,18 +17,23 @@ from nbdev.config import get_config
 from nbdev.process import NBProcessor
 from nbdev.processors import add_show_docs
 
-EXECUTED = get_config().config_path/'_build'/'executed'
+ROOT = get_config().config_path
+EXECUTED = ROOT/'_build'/'executed'
 
-def digest(src:Path)->str: return hashlib.sha256(src.read_bytes()).hexdigest()
+def digest(src:Path)->str:
+    "Digest of what a run's outputs depend on: the notebook, the library it imports, the reports it reads."
+    h = hashlib.sha256(src.read_bytes())
+    for f in sorted([*(ROOT/'sparkcluster').glob('*.py'), *(ROOT/'bench').glob('*.md')]): h.update(f.read_bytes())
+    return h.hexdigest()
 
 def executed_copy(src:Path)->Path: return EXECUTED/src.name
 
 def is_current(src:Path)->bool:
-    "Has `src`, as it is now, been run to the end?"
+    "Has `src`, with the library as it is now, been run to the end?"
     dst = executed_copy(src)
     if not dst.exists(): return False
     run = json.loads(dst.read_text()).get('metadata', {}).get('sparkcluster_run', {})
-    return run.get('ok') is True and run.get('source_sha256') == digest(src)
+    return run.get('ok') is True and run.get('sources_sha256') == digest(src)
 
 def run(src:Path, flags:set)->bool:
     "Run `src` with the cells of `flags` (skipping other `tst_flags` and `eval: false`); keep the executed copy."
@@ -47,7 +52,7 @@ def run(src:Path, flags:set)->bool:
         ok = True
     except Exception: sys.stderr.write(shell.prettytb(fname=src) + '\n')
     for cell in nb.cells: cell.pop('has_sd', None)
-    nb.metadata['sparkcluster_run'] = dict(source_sha256=digest(src), ok=ok, flags=sorted(flags))
+    nb.metadata['sparkcluster_run'] = dict(sources_sha256=digest(src), ok=ok, flags=sorted(flags))
     EXECUTED.mkdir(parents=True, exist_ok=True)
     write_nb(nb, executed_copy(src))
     print(f"    {src}: {'ok' if ok else 'FAILED'} in {time.time()-start:.0f}s", file=sys.stderr)
