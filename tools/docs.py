@@ -56,6 +56,8 @@ def frontmatter(nb)->dict:
     raw = next(c for c in nb.cells if c.cell_type == 'raw' and c.source.startswith('---'))
     return yaml.safe_load(raw.source.strip().strip('-'))
 
+def inline_code(text:str)->str: return re.sub(r'`([^`]+)`', r'<code>\1</code>', text)
+
 def site_nav(pages:dict)->list:
     "nbs/sidebar.yml as a flat list of section headers and pages."
     def walk(items):
@@ -63,7 +65,7 @@ def site_nav(pages:dict)->list:
             if isinstance(item, dict):
                 yield dict(section=item['section'])
                 yield from walk(item['contents'])
-            else: yield dict(href=pages[item]['href'], title=pages[item]['title'])
+            else: yield dict(href=pages[item]['href'], title=inline_code(pages[item]['title']))
     return list(walk(yaml.safe_load((cfg.nbs_path/'sidebar.yml').read_text())['website']['sidebar']['contents']))
 
 _option = re.compile(r'^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$')
@@ -71,7 +73,7 @@ _option = re.compile(r'^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$')
 def for_preview(nb, fm:dict):
     "Do what Quarto does with nbdev's output: title from the frontmatter, cell options, attribute syntax."
     def clean_md(text): return re.sub(r'^:::.*$', '', re.sub(r'\)\{[^}\n]*\}', ')', text), flags=re.M)
-    description = re.sub(r'`([^`]+)`', r'<code>\1</code>', fm.get('description', ''))
+    description = inline_code(fm.get('description', ''))
     cells = [nbformat.v4.new_markdown_cell(f"# {fm['title']}" + (f"\n\n<p class='page-description'>{description}</p>" if description else ''))]
     for cell in nb.cells:
         if cell.cell_type == 'raw': continue
@@ -124,7 +126,7 @@ def render_preview(proc:Path, nbs:list):
         i = [item['href'] for item in order].index(page['href'])
         site = dict(title=cfg.title, nav=nav, current=page['href'],
                     previous=order[i-1] if i else None, next=order[i+1] if i+1 < len(order) else None)
-        html, _ = exporter.from_notebook_node(nb, resources=dict(site=site, metadata=dict(name=page['title'])))
+        html, _ = exporter.from_notebook_node(nb, resources=dict(site=site, metadata=dict(name=page['title'].replace('`', ''))))
         (PREVIEW/page['href']).write_text(local_links(html, hrefs))
     for f in nbrun.EXECUTED.rglob('*'):
         if f.is_file() and f.suffix not in ('.ipynb', '.yml'):
