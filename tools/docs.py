@@ -65,7 +65,8 @@ def site_nav(pages:dict)->list:
             if isinstance(item, dict):
                 yield dict(section=item['section'])
                 yield from walk(item['contents'])
-            else: yield dict(href=pages[item]['href'], title=inline_code(pages[item]['title']))
+            elif item in pages: yield dict(href=pages[item]['href'], title=inline_code(pages[item]['title']))
+            else: sys.exit(f"error: nbs/sidebar.yml lists {item}, which is not a notebook in nbs/: remove it or fix its name")
     return list(walk(yaml.safe_load((cfg.nbs_path/'sidebar.yml').read_text())['website']['sidebar']['contents']))
 
 _option = re.compile(r'^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$')
@@ -114,8 +115,8 @@ def render_preview(proc:Path, nbs:list):
     hrefs = {name: p['href'] for name, p in pages.items()}
     nav = site_nav(pages)
     order = [item for item in nav if 'href' in item]
-    missing = {p['href'] for p in pages.values()} - {item['href'] for item in order}
-    if missing: sys.exit(f"error: add {', '.join(sorted(missing))} to nbs/sidebar.yml (every page is in the sidebar)")
+    missing = [name for name, p in pages.items() if p['href'] not in {item['href'] for item in order}]
+    if missing: sys.exit(f"error: add {', '.join(missing)} to nbs/sidebar.yml (every page is in the sidebar)")
     config = Config()
     config.TagRemovePreprocessor.update(enabled=True, remove_input_tags={'remove_input'}, remove_all_outputs_tags={'remove_output'})
     exporter = HTMLExporter(config=config, template_name='preview', extra_template_basedirs=[str(Path(__file__).parent)],
