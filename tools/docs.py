@@ -25,7 +25,7 @@ def notebooks()->list: return sorted(p for p in cfg.nbs_path.glob('*.ipynb') if 
 def run_notebooks(nbs:list):
     "Run the notebooks whose current version has no complete run yet."
     for nb in nbs:
-        if nbrun.is_current(nb): print(f"docs: {nb.name}: outputs of the run kept by the tests"); continue
+        if nbrun.is_current(nb): print(f"docs: {nb.name}: outputs of its last complete run"); continue
         print(f"docs: {nb.name}: running it", flush=True)
         if subprocess.run([sys.executable, str(Path(nbrun.__file__)), str(nb)]).returncode:
             sys.exit(f"error: {nb.name} failed (see above): fix it and run make docs again")

@@ -39,7 +39,7 @@ def run(src:Path, flags:set)->bool:
     "Run `src` with the cells of `flags` (skipping other `tst_flags` and `eval: false`); keep the executed copy."
     os.environ['IN_TEST'] = '1'
     os.environ.setdefault('PYSPARK_SUBMIT_ARGS', '--conf spark.ui.showConsoleProgress=false pyspark-shell')  # no progress bars in logs
-    skipped = set(get_config().tst_flags.split()) - flags
+    skipped, sources = set(get_config().tst_flags.split()) - flags, digest(src)  # the sources as this run saw them
     nb = NBProcessor(src, procs=[add_show_docs], rm_directives=False, process=True).nb
     def no_eval(cell):
         if cell.cell_type != 'code' or 'nbdev_export(' in cell.source: return True
@@ -52,7 +52,7 @@ def run(src:Path, flags:set)->bool:
         ok = True
     except Exception: sys.stderr.write(shell.prettytb(fname=src) + '\n')
     for cell in nb.cells: cell.pop('has_sd', None)
-    nb.metadata['sparkcluster_run'] = dict(sources_sha256=digest(src), ok=ok, flags=sorted(flags))
+    nb.metadata['sparkcluster_run'] = dict(sources_sha256=sources, ok=ok, flags=sorted(flags))
     EXECUTED.mkdir(parents=True, exist_ok=True)
     write_nb(nb, executed_copy(src))
     print(f"    {src}: {'ok' if ok else 'FAILED'} in {time.time()-start:.0f}s", file=sys.stderr)
