@@ -42,6 +42,7 @@ PAGE_FACTS = """(() => {
 class Browser:
     "One headless Chromium, driven over the DevTools protocol on 127.0.0.1."
     async def start(self):
+        if not shutil.which('chromium'): sys.exit("error: no chromium: install it with `apt-get install chromium`")
         self.profile = tempfile.mkdtemp(prefix='sparkcluster-chromium-')
         self.proc = subprocess.Popen(['chromium', *CHROMIUM_FLAGS, f'--user-data-dir={self.profile}', 'about:blank'],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -94,6 +95,7 @@ class Browser:
         path.write_bytes(base64.b64decode(png['data']))
 
     def stop(self):
+        if not hasattr(self, 'proc'): return
         self.proc.terminate(); self.proc.wait(30)
         shutil.rmtree(self.profile, ignore_errors=True)
 
@@ -112,8 +114,9 @@ async def check(preview:Path)->list:
     "Every problem on every page of `preview`, as `page: problem` lines."
     pages, problems = {}, []
     SHOTS.mkdir(exist_ok=True)
-    browser = Browser(); await browser.start()
+    browser = Browser()
     try:
+        await browser.start()
         for path in sorted(preview.glob('*.html')):
             load_problems = await browser.open(path.as_uri())
             facts = pages[path.name] = await browser.facts()
