@@ -6,7 +6,7 @@ requested from outside the preview folder; every image is drawn, and each page h
 and tables its notebook makes. Screenshots of the home page and the three steps are saved in
 _build/preview/screenshots/ (the top of the page, and the whole page). One line per problem, exit 1.
 """
-import asyncio, base64, json, os, shutil, subprocess, sys, tempfile, time
+import asyncio, base64, json, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import urlopen
