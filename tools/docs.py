@@ -36,11 +36,15 @@ def stage(nbs:list):
     for old in nbrun.EXECUTED.iterdir():
         if old.suffix == '.ipynb' and old.name not in names: old.unlink()
         elif old.suffix != '.ipynb': shutil.rmtree(old) if old.is_dir() else old.unlink()
-    for f in cfg.nbs_path.rglob('*'):
-        if f.is_file() and f.suffix != '.ipynb' and '.ipynb_checkpoints' not in f.parts:
-            dst = nbrun.EXECUTED/f.relative_to(cfg.nbs_path)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(f, dst)  # follows the _quarto.yml link to the top-level file
+    copy_files(cfg.nbs_path, nbrun.EXECUTED, skip=('.ipynb',))
+
+def copy_files(src:Path, dst:Path, skip:tuple):
+    "Copy every file under `src` whose suffix is not in `skip` to the same place under `dst` (following links)."
+    for f in src.rglob('*'):
+        if f.is_file() and f.suffix not in skip and '.ipynb_checkpoints' not in f.parts:
+            target = dst/f.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, target)  # a copy of the target: the _quarto.yml link becomes the top-level file
 
 def process()->Path:
     "nbdev's processing of the executed copies (it does not run them again: `skip_procs = exec_show_docs`)."
@@ -129,11 +133,7 @@ def render_preview(proc:Path, nbs:list):
                     previous=order[i-1] if i else None, next=order[i+1] if i+1 < len(order) else None)
         html, _ = exporter.from_notebook_node(nb, resources=dict(site=site, metadata=dict(name=page['title'].replace('`', ''))))
         (PREVIEW/page['href']).write_text(local_links(html, hrefs))
-    for f in nbrun.EXECUTED.rglob('*'):
-        if f.is_file() and f.suffix not in ('.ipynb', '.yml'):
-            dst = PREVIEW/f.relative_to(nbrun.EXECUTED)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(f, dst)
+    copy_files(nbrun.EXECUTED, PREVIEW, skip=('.ipynb', '.yml'))  # the pictures
     print(f"docs: offline preview of {len(pages)} pages: {PREVIEW/'index.html'}")
 
 if __name__ == '__main__':
