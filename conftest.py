@@ -1,11 +1,25 @@
 "Run every notebook in nbs/ as one pytest test, with nbdev_test's rules, each in its own process."
-import os, subprocess, sys
+import subprocess, sys
 from pathlib import Path
 import pytest
+from sparkcluster.local_cluster import LocalCluster
+from sparkcluster.local_postgres import LocalPostgres
 
-# Each notebook runs in a fresh interpreter: its own Spark JVM, ports and servers, whatever the others left.
+# Each notebook runs in a fresh interpreter: its own Spark driver and servers, whatever the others left.
 # tools/nbrun.py also keeps the run with its outputs, which `make docs` shows.
 NBRUN = Path(__file__).parent/'tools'/'nbrun.py'
+# The local services the steps start when no stack is named, and leave running for the next notebook.
+SHARED = (LocalCluster, LocalPostgres)
+
+RUNNING_BEFORE = []
+
+def pytest_sessionstart(session):
+    RUNNING_BEFORE.extend(s for s in SHARED if s().status()['state'] != 'NOT RUNNING')
+
+def pytest_sessionfinish(session):
+    "Leave the machine as the tests found it: stop the local services they started."
+    for s in SHARED:
+        if s not in RUNNING_BEFORE: s().stop()
 
 def pytest_collect_file(file_path, parent):
     if file_path.suffix == '.ipynb' and not file_path.name.startswith('_') and '.ipynb_checkpoints' not in file_path.parts:
@@ -16,9 +30,8 @@ class Notebook(pytest.File):
 
 class NotebookRun(pytest.Item):
     def runtest(self):
-        flags = os.environ.get('SPARKCLUSTER_TEST_FLAGS', '')  # e.g. "docker" to run the cells marked #| docker
-        r = subprocess.run([sys.executable, NBRUN, self.path, flags], timeout=1800)
-        if r.returncode: raise NotebookFailed(f"{self.path.name} failed (see its error above)")
+        if subprocess.run([sys.executable, NBRUN, self.path], timeout=1800).returncode:
+            raise NotebookFailed(f"{self.path.name} failed (see its error above)")
 
     def repr_failure(self, excinfo):
         return str(excinfo.value) if isinstance(excinfo.value, NotebookFailed) else super().repr_failure(excinfo)

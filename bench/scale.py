@@ -9,9 +9,10 @@ and the carrier-months grow with the copies: plausible data, same columns, same 
 import argparse, os, resource, sys, tempfile, time
 from contextlib import ExitStack
 from pathlib import Path
-from sparkcluster.cluster import LocalCluster, spark_session
-from sparkcluster.db import connect, local_postgres
-from sparkcluster.project import load_raw, run_pipeline, RAW_TABLES
+from sparkcluster.cluster import spark_session
+from sparkcluster.project import connect, load_raw, run_pipeline, RAW_TABLES
+from sparkcluster.local_cluster import LocalCluster
+from sparkcluster.local_postgres import local_postgres
 
 def scale_flights(cfg, factor):
     "Add factor-1 shifted copies of every flight, inside PostgreSQL."
@@ -40,7 +41,7 @@ def main():
     a = p.parse_args()
     rows = []
     with ExitStack() as stack:
-        cluster = stack.enter_context(LocalCluster(workers=2, state_dir=stack.enter_context(tempfile.TemporaryDirectory())))
+        cluster = stack.enter_context(LocalCluster(stack.enter_context(tempfile.TemporaryDirectory())))
         cfg = stack.enter_context(local_postgres())
         for factor in a.factors:
             spark = spark_session(cluster.status()['master_url'], app_name=f'scale-{factor}x', conf={'spark.ui.showConsoleProgress': 'false'})

@@ -9,9 +9,10 @@ Reports medians of rows/s and the ratios; timings are measurements, never test a
 import argparse, io, os, statistics, subprocess, sys, tempfile, time
 from contextlib import ExitStack
 from pathlib import Path
-from sparkcluster.cluster import LocalCluster, spark_session
-from sparkcluster.db import local_postgres, query, read_table, write_table
-from sparkcluster.project import load_raw, read_raw, carrier_monthly_stats, route_stats, RESULT_KEYS
+from sparkcluster.cluster import spark_session
+from sparkcluster.project import query, read_table, write_table, load_raw, read_raw, carrier_monthly_stats, route_stats, RESULT_KEYS
+from sparkcluster.local_cluster import LocalCluster
+from sparkcluster.local_postgres import local_postgres
 
 def bench_frame(spark, rows):
     "rows x (int, bigint, double, text, timestamp), cached: every writer gets the same DataFrame."
@@ -114,7 +115,7 @@ def main():
         with ExitStack() as stack:
             cfg = stack.enter_context(local_postgres())
             master = 'local[2]' if where == 'local[2]' else stack.enter_context(
-                LocalCluster(workers=2, state_dir=stack.enter_context(tempfile.TemporaryDirectory()))).status()['master_url']
+                LocalCluster(stack.enter_context(tempfile.TemporaryDirectory()))).state()['master_url']
             spark = spark_session(master, app_name='bench-write', conf={'spark.ui.showConsoleProgress': 'false'})
             df = bench_frame(spark, a.rows); df.count()
             csv = stack.enter_context(tempfile.TemporaryDirectory()) + '/rows.csv'

@@ -1,16 +1,16 @@
 """Run one notebook the way `nbdev_test` does and keep the run, with its outputs, for the docs.
 
-    python tools/nbrun.py nbs/02_project.ipynb [docker]
+    python tools/nbrun.py nbs/02_project.ipynb
 
-The second argument lists the `tst_flags` to run (space-separated). Exit status 0 when every cell ran.
-nbdev's `add_show_docs` first adds a `show_doc` cell after each exported definition that has none, so the
-API docs are rendered by the same run that tests the code. The executed copy goes to _build/executed/,
-tagged with the digest of its sources, so that `make docs` shows the outputs of a real run of the
-current notebook and only runs the notebooks the tests have not.
+Exit status 0 when every cell ran. nbdev's `add_show_docs` first adds a `show_doc` cell after each exported
+definition that has none, so the API docs are rendered by the same run that tests the code. The executed copy
+goes to _build/executed/, tagged with the digest of its sources, so that `make docs` shows the outputs of a real
+run of the current notebook and only runs the notebooks the tests have not. `keep_run` keeps a run made
+elsewhere (a step run in the stack's Jupyter by tests/test_compose.py) the same way.
 """
 import hashlib, json, logging, os, sys, time
 from pathlib import Path
-from execnb.nbio import write_nb
+from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 from fastcore.xtras import working_directory
 from nbdev.config import get_config
@@ -35,29 +35,46 @@ def is_current(src:Path)->bool:
     run = json.loads(dst.read_text()).get('metadata', {}).get('sparkcluster_run', {})
     return run.get('ok') is True and run.get('sources_sha256') == digest(src)
 
-def run(src:Path, flags:set)->bool:
-    "Run `src` with the cells of `flags` (skipping other `tst_flags` and `eval: false`); keep the executed copy."
+def keep(nb, src:Path, ok:bool, where:str, sources:str):
+    "Write the executed copy of `src`, tagged with the digest of the sources it ran with and where it ran."
+    for cell in nb.cells: cell.pop('has_sd', None)
+    nb.metadata['sparkcluster_run'] = dict(sources_sha256=sources, ok=ok, where=where)
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    write_nb(nb, executed_copy(src))
+
+def with_show_docs(nb):
+    "`nb` with a show_doc cell after each exported definition (nbdev's add_show_docs)."
+    return NBProcessor(nb=nb, procs=[add_show_docs], rm_directives=False, process=True).nb
+
+def run(src:Path)->bool:
+    "Run `src` as nbdev_test does (skipping `eval: false` cells) and keep the executed copy."
     os.environ['IN_TEST'] = '1'
     os.environ.setdefault('PYSPARK_SUBMIT_ARGS', '--conf spark.ui.showConsoleProgress=false pyspark-shell')  # no progress bars in logs
-    skipped, sources = set(get_config().tst_flags.split()) - flags, digest(src)  # the sources as this run saw them
-    nb = NBProcessor(src, procs=[add_show_docs], rm_directives=False, process=True).nb
+    sources, nb = digest(src), with_show_docs(read_nb(src))  # the sources as this run saw them
     def no_eval(cell):
         if cell.cell_type != 'code' or 'nbdev_export(' in cell.source: return True
-        directives = getattr(cell, 'directives_', {}) or {}
-        return directives.get('eval:', [''])[0].lower() == 'false' or bool(skipped & directives.keys())
+        return (getattr(cell, 'directives_', {}) or {}).get('eval:', [''])[0].lower() == 'false'
     shell, start, ok = CaptureShell(src), time.time(), False
     shell.run_cell('from nbdev.showdoc import show_doc')
     try:
         with working_directory(src.parent): shell.run_all(nb, exc_stop=True, preproc=no_eval)
         ok = True
     except Exception: sys.stderr.write(shell.prettytb(fname=src) + '\n')
-    for cell in nb.cells: cell.pop('has_sd', None)
-    nb.metadata['sparkcluster_run'] = dict(sources_sha256=sources, ok=ok, flags=sorted(flags))
-    EXECUTED.mkdir(parents=True, exist_ok=True)
-    write_nb(nb, executed_copy(src))
+    keep(nb, src, ok, 'local', sources)
     print(f"    {src}: {'ok' if ok else 'FAILED'} in {time.time()-start:.0f}s", file=sys.stderr)
     return ok
 
+def keep_run(executed:Path, src:Path, where:str):
+    "Keep a complete run of `src` made elsewhere (`executed`, with its outputs), its show_doc cells rendered here."
+    sources, nb = digest(src), with_show_docs(read_nb(executed))
+    module = next((c.directives_['default_exp'][0] for c in nb.cells if 'default_exp' in (getattr(c, 'directives_', None) or {})), None)
+    shell = CaptureShell(src)
+    shell.run_cell('from nbdev.showdoc import show_doc' + (f'\nfrom {get_config().lib_name}.{module} import *' if module else ''))
+    for cell in nb.cells:
+        if getattr(cell, 'has_sd', False): shell.cell(cell)
+    if shell.exc: raise shell.exc
+    keep(nb, src, True, where, sources)
+
 if __name__ == '__main__':
     logging.basicConfig(level=logging.INFO, format="    %(name)s: %(message)s", stream=sys.stderr)
-    sys.exit(0 if run(Path(sys.argv[1]).resolve(), set(sys.argv[2].split() if len(sys.argv) > 2 else ())) else 1)
+    sys.exit(0 if run(Path(sys.argv[1]).resolve()) else 1)
