@@ -3,12 +3,15 @@
 Everything goes through the ports published on 127.0.0.1 (Jupyter, the Spark UIs) or `docker exec` into the
 stack's own containers, as a person following the course would.
 """
-import asyncio, json, re, subprocess, time, urllib.error, urllib.request, uuid
+import asyncio, json, re, subprocess, sys, tempfile, time, urllib.error, urllib.request, uuid
+from importlib.metadata import requires
 from pathlib import Path
 import pytest
 from sparkcluster.cluster import cluster_status
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'tools'))
+import nbrun
 ENV = dict(l.split('=', 1) for l in (ROOT/'docker/.env').read_text().splitlines() if l and not l.startswith('#'))
 JUPYTER = 'http://127.0.0.1:8888'
 
@@ -53,6 +56,16 @@ def psql(sql):
     return subprocess.run(['docker', 'exec', container('postgres'), 'psql', '-U', ENV['POSTGRES_USER'], '-d', ENV['POSTGRES_DB'], '-At', '-c', sql],
                           capture_output=True, text=True, check=True).stdout.strip()
 
+def in_image(*cmd):
+    "Output of a command run in a throwaway container of the image."
+    return subprocess.run(['docker', 'run', '--rm', 'sparkcluster:latest', *cmd], capture_output=True, text=True, check=True).stdout.strip()
+
+def test_image_runs_the_pinned_versions_as_a_non_root_user():
+    pins = dict(r.split('==') for r in requires('sparkcluster') if '==' in r and ';' not in r)
+    image = json.loads(in_image('python', '-c', 'import json; from sparkcluster.image import versions; print(json.dumps(versions()))'))
+    assert image['pyspark'] == pins['pyspark'] and image['postgresql_jdbc'] and int(image['java'].split('.')[0]) >= 17, image
+    assert in_image('sh', '-c', 'ls /opt/spark/jars/postgresql.jar; id -u') == '/opt/spark/jars/postgresql.jar\n185'
+
 def test_two_workers_alive():
     st = cluster_status('http://127.0.0.1:8080')
     assert st['state'] == 'ALIVE' and st['master_url'] == 'spark://spark-master:7077', st
@@ -93,7 +106,7 @@ def test_job_from_jupyter_runs_on_both_executors():
 def test_postgres_reachable_from_jupyter_with_the_generated_password():
     out = run_in_kernel('''
 import os
-from sparkcluster.db import pg_config, connect
+from sparkcluster.project import pg_config, connect
 cfg = pg_config()
 with connect(cfg) as con, con.cursor() as cur:
     cur.execute('select current_user, inet_server_addr() is not null')
@@ -102,23 +115,19 @@ with connect(cfg) as con, con.cursor() as cur:
     assert f"('{ENV['POSTGRES_USER']}', True) {len(ENV['POSTGRES_PASSWORD'])}" in out, out
     assert ENV['POSTGRES_PASSWORD'] not in out
 
-def test_practical_project_from_jupyter_writes_both_tables():
-    out = run_in_kernel('''
-from sparkcluster.cluster import spark_session
-from sparkcluster.db import pg_config
-from sparkcluster.project import run_pipeline
-spark = spark_session(app_name='practical-project')
-print(run_pipeline(spark, pg_config())['rows'])
-spark.stop()
-''')
-    assert "{'carrier_monthly_stats': 185, 'route_stats': 224}" in out, out
-    assert psql('select (select count(*) from carrier_monthly_stats) || \',\' || (select count(*) from route_stats)') == '185,224'
-    assert psql('select count(*) from (select carrier, year, month from carrier_monthly_stats group by 1, 2, 3 having count(*) > 1) d') == '0'
-
-def test_notebook_02_runs_top_to_bottom_on_the_cluster():
-    r = subprocess.run(['docker', 'exec', container('spark-master'), 'jupyter', 'execute', 'nbs/02_project.ipynb'],
-                       capture_output=True, text=True, timeout=900)
+@pytest.mark.parametrize('step', ['00_image', '01_cluster', '02_project'])
+def test_step_runs_top_to_bottom_in_the_stacks_jupyter(step):
+    "Each step, unchanged, run by the master container's own Jupyter kernel; the run is kept for the docs."
+    master = container('spark-master')
+    r = subprocess.run(['docker', 'exec', master, 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--output-dir', '/tmp/executed',
+                        '--ExecutePreprocessor.timeout=900', f'nbs/{step}.ipynb'], capture_output=True, text=True, timeout=1200)
     assert r.returncode == 0, r.stderr[-3000:]
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(['docker', 'cp', f'{master}:/tmp/executed/{step}.ipynb', d], check=True, capture_output=True)
+        nbrun.keep_run(Path(d)/f'{step}.ipynb', ROOT/'nbs'/f'{step}.ipynb', where='the compose stack')
+    if step == '02_project':  # the two tables, as the postgres container itself sees them
+        assert psql('select (select count(*) from carrier_monthly_stats) || \',\' || (select count(*) from route_stats)') == '185,224'
+        assert psql('select count(*) from (select carrier, year, month from carrier_monthly_stats group by 1, 2, 3 having count(*) > 1) d') == '0'
 
 def test_driver_without_the_rpc_secret_is_refused():
     "A driver on the stack's own network, from the same image but without SPARK_RPC_SECRET, never gets to run a job."
