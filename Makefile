@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lab docs check-docs export image up down status logs test-docker bench
+.PHONY: install demo test lab docs check-docs export image up down status logs psql test-docker bench
 install: $(VENV)/.installed
 
 $(VENV)/.installed: settings.ini setup.py
@@ -83,6 +83,10 @@ status:
 
 logs:
 	$(COMPOSE_RUN) logs --tail=100 -f
+
+## psql in the stack's PostgreSQL (the results of step 3 are there)
+psql:
+	$(COMPOSE_RUN) exec postgres sh -c 'psql -U "$$POSTGRES_USER" "$$POSTGRES_DB"'
 
 ## The Docker stage: lint, build, start the stack, test it as a user would (tests/: the three steps run in the stack's
 ## Jupyter among them, their runs kept for the docs), remove it with its volumes

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['parser', 'main']
 
-# %% ../nbs/12_cli.ipynb #41f4b92e
+# %% ../nbs/12_cli.ipynb #c28647a2
 import argparse, os, shlex, sys
 from pathlib import Path
 from .image import SparkclusterError, find_jdbc_jar
@@ -14,7 +14,7 @@ from .project import connect, pg_config, raw_files, run_pipeline
 from .local_cluster import LocalCluster, state_home
 from .local_postgres import LocalPostgres
 
-# %% ../nbs/12_cli.ipynb #b2c5d902
+# %% ../nbs/12_cli.ipynb #36ce9742
 def _services(a)->tuple:
     "The local cluster (with the command's worker settings) and the local PostgreSQL of the state folder."
     state = Path(a.state_dir)
@@ -49,7 +49,7 @@ def _down(a):
     if db.stop(): print(f"database stopped (its data stays in {db.data})")
     return 0
 
-# %% ../nbs/12_cli.ipynb #fa51897c
+# %% ../nbs/12_cli.ipynb #d77f5a4f
 def _run(a):
     "The pipeline against $SPARK_MASTER_URL (else the local cluster) and the database of the libpq variables."
     cfg = pg_config()
@@ -81,7 +81,7 @@ def _demo(a):
           f"-c 'table route_stats order by flights desc limit 5'")
     return 0
 
-# %% ../nbs/12_cli.ipynb #1dd3d20e
+# %% ../nbs/12_cli.ipynb #6ed38c19
 def parser()->argparse.ArgumentParser:
     "The command line: `sparkcluster demo|up|status|env|run|down`."
     common = argparse.ArgumentParser(add_help=False)

