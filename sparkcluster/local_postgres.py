@@ -6,7 +6,7 @@
 __all__ = ['POSTGRES_IMAGE', 'pg_bin', 'LocalPostgres', 'use_local_postgres', 'local_postgres', 'docker_available',
            'docker_postgres', 'available_backends', 'postgres_server']
 
-# %% ../nbs/11_local_postgres.ipynb #98168983
+# %% ../nbs/11_local_postgres.ipynb #eea5d0b3
 import atexit, os, secrets, shutil, subprocess, tempfile
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
@@ -14,9 +14,9 @@ from pathlib import Path
 from fastcore.basics import patch
 from .image import SparkclusterError
 from .project import PgConfig, connect, ident, log, _first_line
-from .local_cluster import state_home, state_lock, free_port
+from .local_cluster import LocalService, state_home, state_lock, free_port
 
-# %% ../nbs/11_local_postgres.ipynb #9b553441
+# %% ../nbs/11_local_postgres.ipynb #21f5a600
 def pg_bin(name:str # a PostgreSQL server program: initdb, pg_ctl, postgres
           )->str:
     "Path of a PostgreSQL server program: on PATH, else the newest under /usr/lib/postgresql."
@@ -41,8 +41,8 @@ def _run_as(user:str|None, cmd:list, check:bool=True):
     if check and r.returncode: raise SparkclusterError(f"{Path(cmd[0]).name} failed: {_first_line(r.stderr or r.stdout)}")
     return r
 
-# %% ../nbs/11_local_postgres.ipynb #ca9c8b8a
-class LocalPostgres:
+# %% ../nbs/11_local_postgres.ipynb #2311c02d
+class LocalPostgres(LocalService):
     "A PostgreSQL server from the local binaries, on loopback, whose data, password file and log live in `folder`."
     def __init__(self, folder:str|Path|None=None, # where its files live; default: state_home()/'postgres'
                  user:str='sparkcluster', # role to create
@@ -71,7 +71,7 @@ class LocalPostgres:
         port = self.port()
         return dict(state='RUNNING' if port else 'NOT RUNNING', address=f'127.0.0.1:{port}' if port else None, data=str(self.data))
 
-# %% ../nbs/11_local_postgres.ipynb #8e12a2ab
+# %% ../nbs/11_local_postgres.ipynb #383fe710
 @patch
 def check(self:LocalPostgres):
     "Return quietly if this server can start here, else a one-line error that says what to do."
@@ -83,7 +83,7 @@ def check(self:LocalPostgres):
         raise SparkclusterError(f"PostgreSQL runs as the {owner} user, which cannot reach {self.folder}: set SPARKCLUSTER_HOME "
                                 "to a folder it can reach (e.g. under /var/lib or /srv)")
 
-# %% ../nbs/11_local_postgres.ipynb #11e5dfca
+# %% ../nbs/11_local_postgres.ipynb #75d045ce
 @patch
 def start(self:LocalPostgres)->LocalPostgres:
     "Create the database cluster unless it exists, start the server unless it runs, create the database."
@@ -128,20 +128,14 @@ def stop(self:LocalPostgres)->bool:
         _run_as(_server_user(), [pg_bin('pg_ctl'), '-D', str(self.data), '-m', 'fast', '-w', 'stop'])
         return True
 
-# %% ../nbs/11_local_postgres.ipynb #c70cc58d
-@patch
-def __enter__(self:LocalPostgres): return self.start()
-@patch
-def __exit__(self:LocalPostgres, *exc): self.stop()
-
-# %% ../nbs/11_local_postgres.ipynb #a7f9436a
+# %% ../nbs/11_local_postgres.ipynb #27648509
 def use_local_postgres()->PgConfig:
     "Start the local PostgreSQL unless it runs (it keeps running), set the PG* variables to it; its settings."
     cfg = LocalPostgres().start().config
     os.environ.update(cfg.libpq_env)
     return cfg
 
-# %% ../nbs/11_local_postgres.ipynb #75576c59
+# %% ../nbs/11_local_postgres.ipynb #963f73d2
 POSTGRES_IMAGE = 'postgres:15.10-bookworm'
 
 @contextmanager
@@ -165,7 +159,7 @@ def local_postgres():
         shutil.rmtree(server.folder, ignore_errors=True)
     with _cleanup(remove): yield server.start().config
 
-# %% ../nbs/11_local_postgres.ipynb #5cf790b0
+# %% ../nbs/11_local_postgres.ipynb #5b7acf0b
 def docker_available()->bool:
     "Whether a Docker engine answers."
     try:
@@ -195,7 +189,7 @@ def docker_postgres(image:str|None=None, # image with the official postgres cont
         log.info(f"PostgreSQL in a testcontainers container ({image}) on 127.0.0.1:{port}")
         yield PgConfig('127.0.0.1', port, 'sparkcluster', 'sparkcluster', password)
 
-# %% ../nbs/11_local_postgres.ipynb #db8bafaf
+# %% ../nbs/11_local_postgres.ipynb #7b4a12a6
 def available_backends()->list:
     "The throwaway PostgreSQL backends that can start on this machine: 'local' (binaries), 'docker' (a container)."
     out = []
