@@ -10,7 +10,7 @@ import argparse, io, os, statistics, subprocess, sys, tempfile, time
 from contextlib import ExitStack
 from pathlib import Path
 from sparkcluster.cluster import spark_session
-from sparkcluster.project import query, read_table, write_table, load_raw, read_raw, carrier_monthly_stats, route_stats, RESULT_KEYS
+from sparkcluster.project import connect, query, read_table, write_table, _with_found_password, load_raw, read_raw, carrier_monthly_stats, route_stats, RESULT_KEYS
 from sparkcluster.local_cluster import LocalCluster
 from sparkcluster.local_postgres import local_postgres
 
@@ -114,6 +114,7 @@ def main():
     for where in ('local[2]', 'local cluster, 2 workers x 1 core'):
         with ExitStack() as stack:
             cfg = stack.enter_context(local_postgres())
+            con = connect(cfg); cfg = _with_found_password(cfg, con); con.close()  # the raw writers below pass it themselves
             master = 'local[2]' if where == 'local[2]' else stack.enter_context(
                 LocalCluster(stack.enter_context(tempfile.TemporaryDirectory()))).state()['master_url']
             spark = spark_session(master, app_name='bench-write', conf={'spark.ui.showConsoleProgress': 'false'})

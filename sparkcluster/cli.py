@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['parser', 'main']
 
-# %% ../nbs/12_cli.ipynb #c28647a2
+# %% ../nbs/12_cli.ipynb #88903acc
 import argparse, os, shlex, sys
 from pathlib import Path
 from .image import SparkclusterError, find_jdbc_jar
@@ -14,7 +14,7 @@ from .project import connect, pg_config, raw_files, run_pipeline
 from .local_cluster import LocalCluster, state_home
 from .local_postgres import LocalPostgres
 
-# %% ../nbs/12_cli.ipynb #36ce9742
+# %% ../nbs/12_cli.ipynb #d098e897
 def _services(a)->tuple:
     "The local cluster (with the command's worker settings) and the local PostgreSQL of the state folder."
     state = Path(a.state_dir)
@@ -38,7 +38,7 @@ def _env(a):
     cluster, db = _services(a)
     env = {}
     if s := cluster.state(): env.update(SPARK_MASTER_URL=s['master_url'], SPARK_MASTER_UI_URL=s['ui_url'])
-    if db.port(): env.update({k: v for k, v in db.config.libpq_env.items() if k != 'PGPASSWORD'}, PGPASSFILE=str(db.passfile))
+    if db.port(): env.update(db.config.libpq_env)  # the password file's path, never the password
     if not env: raise SparkclusterError("nothing is running: start the cluster with `sparkcluster up`, the database with `sparkcluster demo`")
     print('\n'.join(f"export {k}={shlex.quote(v)}" for k, v in env.items()))
     return 0
@@ -49,7 +49,7 @@ def _down(a):
     if db.stop(): print(f"database stopped (its data stays in {db.data})")
     return 0
 
-# %% ../nbs/12_cli.ipynb #d77f5a4f
+# %% ../nbs/12_cli.ipynb #4d350b59
 def _run(a):
     "The pipeline against $SPARK_MASTER_URL (else the local cluster) and the database of the libpq variables."
     cfg = pg_config()
@@ -81,7 +81,7 @@ def _demo(a):
           f"-c 'table route_stats order by flights desc limit 5'")
     return 0
 
-# %% ../nbs/12_cli.ipynb #6ed38c19
+# %% ../nbs/12_cli.ipynb #b707a0d0
 def parser()->argparse.ArgumentParser:
     "The command line: `sparkcluster demo|up|status|env|run|down`."
     common = argparse.ArgumentParser(add_help=False)
