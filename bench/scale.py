@@ -44,7 +44,7 @@ def main():
         cluster = stack.enter_context(LocalCluster(stack.enter_context(tempfile.TemporaryDirectory())))
         cfg = stack.enter_context(local_postgres())
         for factor in a.factors:
-            spark = spark_session(cluster.status()['master_url'], app_name=f'scale-{factor}x', conf={'spark.ui.showConsoleProgress': 'false'})
+            spark = spark_session(cluster.status()['master_url'], app_name=f'scale-{factor}x', conf={**cluster.driver_conf, 'spark.ui.showConsoleProgress': 'false'})
             load_raw(cfg)
             t = time.perf_counter(); n = scale_flights(cfg, factor); generate = time.perf_counter() - t
             print(f"{factor}x: {n:,} flights (generated in {generate:.1f}s)", file=sys.stderr, flush=True)

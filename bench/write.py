@@ -115,9 +115,9 @@ def main():
         with ExitStack() as stack:
             cfg = stack.enter_context(local_postgres())
             con = connect(cfg); cfg = _with_found_password(cfg, con); con.close()  # the raw writers below pass it themselves
-            master = 'local[2]' if where == 'local[2]' else stack.enter_context(
-                LocalCluster(stack.enter_context(tempfile.TemporaryDirectory()))).state()['master_url']
-            spark = spark_session(master, app_name='bench-write', conf={'spark.ui.showConsoleProgress': 'false'})
+            cluster = None if where == 'local[2]' else stack.enter_context(LocalCluster(stack.enter_context(tempfile.TemporaryDirectory())))
+            spark = spark_session(cluster.state()['master_url'] if cluster else 'local[2]', app_name='bench-write',
+                                  conf={**(cluster.driver_conf if cluster else {}), 'spark.ui.showConsoleProgress': 'false'})
             df = bench_frame(spark, a.rows); df.count()
             csv = stack.enter_context(tempfile.TemporaryDirectory()) + '/rows.csv'
             writers(df, cfg, csv)['tuned JDBC (reWriteBatchedInserts, batch 10000)']()

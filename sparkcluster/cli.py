@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['parser', 'main']
 
-# %% ../nbs/12_cli.ipynb #88903acc
+# %% ../nbs/12_cli.ipynb #869bc3bb
 import argparse, os, shlex, sys
 from pathlib import Path
 from .image import SparkclusterError, find_jdbc_jar
@@ -14,7 +14,7 @@ from .project import connect, pg_config, raw_files, run_pipeline
 from .local_cluster import LocalCluster, state_home
 from .local_postgres import LocalPostgres
 
-# %% ../nbs/12_cli.ipynb #d098e897
+# %% ../nbs/12_cli.ipynb #331a8510
 def _services(a)->tuple:
     "The local cluster (with the command's worker settings) and the local PostgreSQL of the state folder."
     state = Path(a.state_dir)
@@ -37,7 +37,7 @@ def _env(a):
     "Shell lines that point SPARK_MASTER_URL and the PG* variables at the local services that run."
     cluster, db = _services(a)
     env = {}
-    if s := cluster.state(): env.update(SPARK_MASTER_URL=s['master_url'], SPARK_MASTER_UI_URL=s['ui_url'])
+    if s := cluster.state(): env.update(SPARK_MASTER_URL=s['master_url'], SPARK_MASTER_UI_URL=s['ui_url'], SPARK_CONF_DIR=str(cluster.conf_dir))
     if db.port(): env.update(db.config.libpq_env)  # the password file's path, never the password
     if not env: raise SparkclusterError("nothing is running: start the cluster with `sparkcluster up`, the database with `sparkcluster demo`")
     print('\n'.join(f"export {k}={shlex.quote(v)}" for k, v in env.items()))
@@ -49,14 +49,15 @@ def _down(a):
     if db.stop(): print(f"database stopped (its data stays in {db.data})")
     return 0
 
-# %% ../nbs/12_cli.ipynb #4d350b59
+# %% ../nbs/12_cli.ipynb #8cf73f68
 def _run(a):
     "The pipeline against $SPARK_MASTER_URL (else the local cluster) and the database of the libpq variables."
     cfg = pg_config()
     connect(cfg).close()  # a wrong address or password is reported before Spark starts
     cluster, _ = _services(a)
-    master = os.environ.get('SPARK_MASTER_URL') or (cluster.state() or {}).get('master_url') or 'local[*]'
-    spark = spark_session(master, app_name='practical-project')
+    if os.environ.get('SPARK_MASTER_URL'): spark = spark_session(app_name='practical-project')
+    elif s := cluster.state(): spark = spark_session(s['master_url'], app_name='practical-project', conf=cluster.driver_conf)
+    else: spark = spark_session('local[*]', app_name='practical-project')
     try: run_pipeline(spark, cfg, a.data, a.partitions)
     finally: spark.stop()
     return 0
@@ -69,7 +70,7 @@ def _demo(a):
     print(f"1 master + {a.workers} workers, and PostgreSQL with its data in {db.data}")
     try:
         cfg = db.start().config
-        spark = spark_session(cluster.start(stop_at_exit=False).state()['master_url'], app_name='sparkcluster-demo')
+        spark = spark_session(cluster.start(stop_at_exit=False).state()['master_url'], app_name='sparkcluster-demo', conf=cluster.driver_conf)
         try: run_pipeline(spark, cfg, a.data, a.partitions)
         finally: spark.stop()
     except BaseException:
@@ -81,7 +82,7 @@ def _demo(a):
           f"-c 'table route_stats order by flights desc limit 5'")
     return 0
 
-# %% ../nbs/12_cli.ipynb #b707a0d0
+# %% ../nbs/12_cli.ipynb #dfaba113
 def parser()->argparse.ArgumentParser:
     "The command line: `sparkcluster demo|up|status|env|run|down`."
     common = argparse.ArgumentParser(add_help=False)

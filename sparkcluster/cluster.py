@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['default_master', 'master_ui_url', 'cluster_status', 'status_table', 'driver_host_for', 'check_master',
-           'check_versions', 'spark_session']
+           'check_versions', 'spark_defaults', 'spark_session']
 
-# %% ../nbs/01_cluster.ipynb #d13484db
+# %% ../nbs/01_cluster.ipynb #065a3478
 import json, os, re, socket, sys, urllib.request
 from .image import SparkclusterError, find_jdbc_jar, import_pyspark, versions
 
-# %% ../nbs/01_cluster.ipynb #937f6571
+# %% ../nbs/01_cluster.ipynb #9de59ffa
 def _master_address(master:str)->tuple|None:
     "(host, port) of a `spark://host[:port]` URL, None for anything else (`local[*]`)."
     m = re.match(r'spark://([^:/,]+)(?::(\d+))?', master)
@@ -20,7 +20,7 @@ def default_master()->str:
     "The Spark master to use: $SPARK_MASTER_URL, else `local[*]`."
     return os.environ.get('SPARK_MASTER_URL') or 'local[*]'
 
-# %% ../nbs/01_cluster.ipynb #69ece449
+# %% ../nbs/01_cluster.ipynb #080cd0e8
 def master_ui_url(master:str|None=None, # spark://host:port; defaults to default_master()
                  )->str:
     "The master's web UI: $SPARK_MASTER_UI_URL for the default master, else port 8080 of its host."
@@ -29,7 +29,7 @@ def master_ui_url(master:str|None=None, # spark://host:port; defaults to default
         raise SparkclusterError(f"{master or default_master()!r} has no master web UI: set SPARK_MASTER_URL to spark://host:7077")
     return f"http://{address[0]}:8080"
 
-# %% ../nbs/01_cluster.ipynb #3b13de7f
+# %% ../nbs/01_cluster.ipynb #18180842
 def _json(url:str, timeout:float=3):
     "A JSON document from `url`."
     with urllib.request.urlopen(url, timeout=timeout) as r: return json.load(r)
@@ -48,7 +48,7 @@ def cluster_status(ui_url:str|None=None, # the master's web UI; defaults to mast
     return dict(healthy=m['status'] == 'ALIVE' and bool(workers) and all(w['state'] == 'ALIVE' for w in workers),
                 master_url=m['url'], ui_url=ui_url, state=m['status'], workers=workers, apps=[a['name'] for a in m['activeapps']])
 
-# %% ../nbs/01_cluster.ipynb #98f691da
+# %% ../nbs/01_cluster.ipynb #6e8035dd
 def status_table(st:dict # what cluster_status returns
                 )->str:
     "The status as a small text table."
@@ -60,7 +60,7 @@ def status_table(st:dict # what cluster_status returns
     if st['ui_url']: lines.append(f"UI: {st['ui_url']}" + (f"   running: {', '.join(st['apps'])}" if st['apps'] else ''))
     return '\n'.join(lines)
 
-# %% ../nbs/01_cluster.ipynb #aed46030
+# %% ../nbs/01_cluster.ipynb #3be0ae44
 def driver_host_for(master:str # a Spark master URL: local[*] or spark://host:port
                    )->str:
     "The address this process should announce to the executors of `master`."
@@ -74,7 +74,7 @@ def driver_host_for(master:str # a Spark master URL: local[*] or spark://host:po
         s.connect((ip, port))
         return s.getsockname()[0]
 
-# %% ../nbs/01_cluster.ipynb #e4dca653
+# %% ../nbs/01_cluster.ipynb #bb929c7a
 def check_master(master:str, # spark://host:port
                  timeout:float=5, # seconds to wait for an answer
                 ):
@@ -85,7 +85,7 @@ def check_master(master:str, # spark://host:port
         raise SparkclusterError(f"no Spark master answers at {master}: start one with `sparkcluster up` (local processes) "
                                 "or `make up` (Docker), or point SPARK_MASTER_URL at a running master") from None
 
-# %% ../nbs/01_cluster.ipynb #d8f8fa62
+# %% ../nbs/01_cluster.ipynb #c2be97b6
 def _version_mismatch(driver:dict, executor:dict)->str|None:
     "One line describing how `executor`'s Spark or Python differs from `driver`'s, None when they agree."
     minor = lambda v: '.'.join(v['python'].split('.')[:2])
@@ -94,7 +94,7 @@ def _version_mismatch(driver:dict, executor:dict)->str|None:
             f"Spark {executor['pyspark']} with Python {minor(executor)}: run the driver and the workers from the same image "
             "(or the same pyspark and Python)")
 
-# %% ../nbs/01_cluster.ipynb #18e7adc7
+# %% ../nbs/01_cluster.ipynb #551edee3
 def check_versions(spark)->dict:
     "The driver's Spark and Python versions, after checking that every executor runs the same; else a one-line error."
     from py4j.protocol import Py4JJavaError
@@ -109,7 +109,16 @@ def check_versions(spark)->dict:
         if msg := _version_mismatch(driver, theirs): raise SparkclusterError(msg)
     return driver
 
-# %% ../nbs/01_cluster.ipynb #aa0d24fb
+# %% ../nbs/01_cluster.ipynb #24861db1
+def spark_defaults(conf_dir:str|None=None, # a Spark configuration folder; defaults to $SPARK_CONF_DIR
+                  )->dict:
+    "The settings of `spark-defaults.conf` in `conf_dir` ({} when there is none)."
+    path = os.path.join(conf_dir or os.environ.get('SPARK_CONF_DIR') or '', 'spark-defaults.conf')
+    if not os.path.isfile(path): return {}
+    with open(path) as f: lines = [l.strip() for l in f]
+    return dict(l.split(None, 1) for l in lines if l and not l.startswith('#') and len(l.split(None, 1)) == 2)
+
+# %% ../nbs/01_cluster.ipynb #c1ed8982
 def spark_session(master:str|None=None, # local[*], spark://host:port; defaults to default_master()
                   app_name:str='sparkcluster', # name shown in the master's UI
                   jdbc_jar:str|None=None, # PostgreSQL JDBC jar; defaults to find_jdbc_jar()
@@ -125,7 +134,8 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
     jar, host = find_jdbc_jar(jdbc_jar), driver_host or driver_host_for(master)
     active = SparkSession.getActiveSession()
     if active is not None and active.sparkContext.master != master: active.stop()
-    settings = {'spark.jars': jar, 'spark.driver.extraClassPath': jar,
+    settings = {**spark_defaults(),
+                'spark.jars': jar, 'spark.driver.extraClassPath': jar,
                 'spark.driver.host': host, 'spark.driver.bindAddress': host,
                 'spark.sql.session.timeZone': 'UTC',
                 'spark.driver.extraJavaOptions': '-Duser.timezone=UTC', 'spark.executor.extraJavaOptions': '-Duser.timezone=UTC',
@@ -140,8 +150,8 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
     try: spark = builder.getOrCreate()
     except Py4JJavaError as e:
         if 'stopped SparkContext' not in str(e): raise
-        raise SparkclusterError(f"the master at {master} did not accept this driver (registration gave up): if the cluster uses RPC "
-                                "authentication, as the compose stack does, the driver needs the same spark.authenticate.secret") from None
+        raise SparkclusterError(f"the master at {master} did not accept this driver (registration gave up): it needs the cluster's "
+                                "RPC secret, which the stack's Jupyter and `eval \"$(sparkcluster env)\"` give through SPARK_CONF_DIR") from None
     if master.startswith('spark://'):
         try: check_versions(spark)
         except SparkclusterError:

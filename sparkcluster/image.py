@@ -6,15 +6,15 @@
 __all__ = ['DEBIAN_JDBC_JAR', 'INSTALL_JDBC_HINT', 'SparkclusterError', 'import_pyspark', 'spark_home', 'find_jdbc_jar',
            'jar_version', 'java_version', 'versions']
 
-# %% ../nbs/00_image.ipynb #995a4771
+# %% ../nbs/00_image.ipynb #bd8e98ab
 import os, platform, re, shutil, subprocess, zipfile
 from pathlib import Path
 
-# %% ../nbs/00_image.ipynb #ad9e9b04
+# %% ../nbs/00_image.ipynb #120e4d81
 class SparkclusterError(Exception):
     "An error with a one-line message that says what to do."
 
-# %% ../nbs/00_image.ipynb #703905fa
+# %% ../nbs/00_image.ipynb #d8fcea99
 def import_pyspark():
     "The `pyspark` module: this Python's own, else the one of the Spark distribution at $SPARK_HOME (through findspark)."
     try: import pyspark
@@ -27,12 +27,12 @@ def import_pyspark():
         import pyspark
     return pyspark
 
-# %% ../nbs/00_image.ipynb #1bd0abf8
+# %% ../nbs/00_image.ipynb #cfc7ca71
 def spark_home()->str:
     "The Spark installation: $SPARK_HOME, else the folder of the `pyspark` package (it carries Spark's jars and bin/)."
     return os.environ.get('SPARK_HOME') or str(Path(import_pyspark().__file__).parent)
 
-# %% ../nbs/00_image.ipynb #17cb9139
+# %% ../nbs/00_image.ipynb #dafcd361
 DEBIAN_JDBC_JAR = '/usr/share/java/postgresql.jar'
 INSTALL_JDBC_HINT = ("install it with `apt-get install libpostgresql-jdbc-java` (Debian/Ubuntu), "
                      "or set SPARKCLUSTER_JDBC_JAR=/path/to/postgresql.jar")
@@ -48,7 +48,7 @@ def find_jdbc_jar(path:str|None=None, # explicit jar; defaults to $SPARKCLUSTER_
         if jar.is_file(): return str(jar)
     raise SparkclusterError(f"PostgreSQL JDBC driver not found: {INSTALL_JDBC_HINT}")
 
-# %% ../nbs/00_image.ipynb #d0ff0640
+# %% ../nbs/00_image.ipynb #f081c044
 def jar_version(jar:str # path of a jar file
                )->str|None:
     "Version recorded in a jar's manifest, if any."
@@ -58,7 +58,7 @@ def jar_version(jar:str # path of a jar file
     m = re.search(r'^(?:Bundle-Version|Implementation-Version): *(\S+)', manifest, re.M)
     return m and m.group(1)
 
-# %% ../nbs/00_image.ipynb #ec9fd77a
+# %% ../nbs/00_image.ipynb #6f009331
 def java_version()->str|None:
     "Version of the `java` under $JAVA_HOME or on PATH, None when there is none."
     java = os.path.join(os.environ['JAVA_HOME'], 'bin', 'java') if os.environ.get('JAVA_HOME') else shutil.which('java')
@@ -66,7 +66,7 @@ def java_version()->str|None:
     m = re.search(r'version "([^"]+)"', subprocess.run([java, '-version'], capture_output=True, text=True).stderr)
     return m and m.group(1)
 
-# %% ../nbs/00_image.ipynb #d8cff7e9
+# %% ../nbs/00_image.ipynb #cde0ea03
 def versions(jvm:bool=True, # also Java's and the JDBC driver's (runs java -version)
             )->dict:
     "Versions of what every node must share: Python and Spark, and with `jvm` Java and the JDBC driver."

@@ -5,21 +5,21 @@
 # %% auto #0
 __all__ = ['state_home', 'state_lock', 'free_port', 'LocalService', 'LocalCluster', 'use_local_cluster']
 
-# %% ../nbs/10_local_cluster.ipynb #96712a95
-import atexit, fcntl, json, os, re, signal, socket, subprocess, time
+# %% ../nbs/10_local_cluster.ipynb #0e472660
+import atexit, fcntl, json, os, re, secrets, signal, socket, subprocess, time
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.basics import patch, store_attr
 from .image import SparkclusterError, java_version, spark_home
-from .cluster import cluster_status
+from .cluster import cluster_status, spark_defaults
 
-# %% ../nbs/10_local_cluster.ipynb #0952138b
+# %% ../nbs/10_local_cluster.ipynb #5dfda155
 def state_home()->Path:
     "Where the local services keep their state: $SPARKCLUSTER_HOME, else ~/.sparkcluster (/var/lib/sparkcluster for root)."
     if os.environ.get('SPARKCLUSTER_HOME'): return Path(os.environ['SPARKCLUSTER_HOME']).absolute()
     return Path('/var/lib/sparkcluster') if os.geteuid() == 0 else Path.home()/'.sparkcluster'
 
-# %% ../nbs/10_local_cluster.ipynb #92994c7b
+# %% ../nbs/10_local_cluster.ipynb #1f79452b
 @contextmanager
 def state_lock(folder:Path # the service's state folder, created when missing
               ):
@@ -29,7 +29,7 @@ def state_lock(folder:Path # the service's state folder, created when missing
         fcntl.flock(f, fcntl.LOCK_EX)
         yield
 
-# %% ../nbs/10_local_cluster.ipynb #cdaff987
+# %% ../nbs/10_local_cluster.ipynb #e105da8b
 def free_port(host:str='127.0.0.1', # the address to listen on
               preferred:int|None=None, # the port to take when it is free
               option:str|None=None, # the option that asked for preferred: then a taken port is an error naming it
@@ -43,7 +43,7 @@ def free_port(host:str='127.0.0.1', # the address to listen on
             s.bind((host, 0))
         return s.getsockname()[1]
 
-# %% ../nbs/10_local_cluster.ipynb #49ae7040
+# %% ../nbs/10_local_cluster.ipynb #441d37a9
 def _is_spark_daemon(pid:int)->bool:
     "Whether `pid` is a running Spark master or worker JVM."
     try: cmd = Path(f'/proc/{pid}/cmdline').read_bytes()
@@ -60,13 +60,13 @@ def _terminate(pid:int, timeout:float=15):
             if not _is_spark_daemon(pid): return
             time.sleep(0.2)
 
-# %% ../nbs/10_local_cluster.ipynb #a2f7031c
+# %% ../nbs/10_local_cluster.ipynb #e70f6ccd
 class LocalService:
     "The shape the local cluster and the local PostgreSQL share; `with` starts one and stops it after the block."
     def __enter__(self): return self.start()
     def __exit__(self, *exc): self.stop()
 
-# %% ../nbs/10_local_cluster.ipynb #dfbbf60f
+# %% ../nbs/10_local_cluster.ipynb #e7c08bc0
 _MEMORY = re.compile(r'[1-9]\d*[mg]')
 
 class LocalCluster(LocalService):
@@ -83,7 +83,7 @@ class LocalCluster(LocalService):
         if not _MEMORY.fullmatch(str(memory)): raise SparkclusterError(f"--memory must look like 512m or 2g, not {memory!r}")
         self.folder = Path(folder).absolute() if folder else state_home()/'cluster'
         store_attr('workers,cores,memory,port,ui_port')
-        self.state_file = self.folder/'cluster.json'
+        self.state_file, self.conf_dir = self.folder/'cluster.json', self.folder/'conf'
 
     def __repr__(self):
         s = self.state()
@@ -103,11 +103,26 @@ class LocalCluster(LocalService):
             if _is_spark_daemon(p): _terminate(p)
         self.state_file.unlink(missing_ok=True)
 
-# %% ../nbs/10_local_cluster.ipynb #5ac9764a
+# %% ../nbs/10_local_cluster.ipynb #0fdf3beb
+@patch
+def _secure(self:LocalCluster):
+    "Write this cluster's spark-defaults.conf, with RPC authentication and a random secret, unless it exists: mode 600."
+    self.conf_dir.mkdir(parents=True, exist_ok=True)
+    try: fd = os.open(self.conf_dir/'spark-defaults.conf', os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError: return
+    with open(fd, 'w') as f: f.write(f"spark.authenticate true\nspark.authenticate.secret {secrets.token_urlsafe(32)}\n")
+
+@patch(as_prop=True)
+def driver_conf(self:LocalCluster)->dict:
+    "The settings a driver needs to join this cluster: its RPC authentication, secret included (never print them)."
+    return spark_defaults(self.conf_dir)
+
+# %% ../nbs/10_local_cluster.ipynb #609398bb
 def _launch(cluster:LocalCluster, name:str, host:str, args:list)->tuple:
     "Start one Spark daemon (`Master` or `Worker`) bound to `host`, its output in a log file; its state and process."
     log = cluster.folder/'logs'/f'{name}.log'
-    env = {**os.environ, 'SPARK_HOME': spark_home(), 'SPARK_LOCAL_IP': host, 'SPARK_WORKER_DIR': str(cluster.folder/'work'/name)}
+    env = {**os.environ, 'SPARK_HOME': spark_home(), 'SPARK_LOCAL_IP': host, 'SPARK_WORKER_DIR': str(cluster.folder/'work'/name),
+           'SPARK_CONF_DIR': str(cluster.conf_dir)}
     cls = 'org.apache.spark.deploy.master.Master' if name == 'master' else 'org.apache.spark.deploy.worker.Worker'
     with open(log, 'wb') as out:
         p = subprocess.Popen([os.path.join(spark_home(), 'bin', 'spark-class'), cls, *map(str, args)], env=env,
@@ -119,7 +134,7 @@ def _tail(path:str, n:int=12)->str:
     try: return '\n'.join(Path(path).read_text(errors='replace').splitlines()[-n:])
     except OSError: return '(no log)'
 
-# %% ../nbs/10_local_cluster.ipynb #95562f4e
+# %% ../nbs/10_local_cluster.ipynb #96a86ce9
 @patch
 def check(self:LocalCluster):
     "Return quietly if the cluster can start here (Java, Spark's bin/spark-class), else a one-line error that says what to do."
@@ -127,7 +142,7 @@ def check(self:LocalCluster):
     if not os.path.exists(os.path.join(spark_home(), 'bin', 'spark-class')):
         raise SparkclusterError(f"no bin/spark-class under {spark_home()}: pip install pyspark, or set SPARK_HOME to a Spark installation")
 
-# %% ../nbs/10_local_cluster.ipynb #0967f4f7
+# %% ../nbs/10_local_cluster.ipynb #c8b4870c
 @patch
 def start(self:LocalCluster, timeout:float=180, # seconds to wait for every worker to register
           quiet:bool=False, # no progress lines
@@ -142,6 +157,7 @@ def start(self:LocalCluster, timeout:float=180, # seconds to wait for every work
         port = free_port(preferred=self.port or 7077, option='--port' if self.port else None)
         ui = free_port(preferred=self.ui_port or 8080, option='--ui-port' if self.ui_port else None)
         (self.folder/'logs').mkdir(parents=True, exist_ok=True)
+        self._secure()
         procs = {}
         try:  # whatever fails from here on, no process is left behind
             master, procs['master'] = _launch(self, 'master', '127.0.0.1', ['--host', '127.0.0.1', '--port', port, '--webui-port', ui])
@@ -186,7 +202,7 @@ def _wait(self:LocalCluster, s:dict, procs:dict, timeout:float, quiet:bool):
             raise SparkclusterError(f"{late['name']} did not register within {timeout:.0f}s; its log ({late['log']}) ends with:\n{_tail(late['log'])}")
         time.sleep(0.5)
 
-# %% ../nbs/10_local_cluster.ipynb #9ec6c9d1
+# %% ../nbs/10_local_cluster.ipynb #fb98a259
 @patch
 def stop(self:LocalCluster)->bool:
     "Stop the processes this cluster started, by pid; True if there was a cluster to stop."
@@ -218,9 +234,10 @@ def status(self:LocalCluster)->dict:
     return {**st, 'master_url': s['master_url'], 'workers': workers,
             'healthy': st['state'] == 'ALIVE' and all(w['state'] == 'ALIVE' for w in workers)}
 
-# %% ../nbs/10_local_cluster.ipynb #6eb0b365
+# %% ../nbs/10_local_cluster.ipynb #2beea62e
 def use_local_cluster()->str:
-    "Start the local cluster unless it runs (it keeps running), set SPARK_MASTER_URL and SPARK_MASTER_UI_URL to it; its master URL."
-    s = LocalCluster().start(stop_at_exit=False).state()
-    os.environ.update(SPARK_MASTER_URL=s['master_url'], SPARK_MASTER_UI_URL=s['ui_url'])
+    "Start the local cluster unless it runs (it keeps running), point SPARK_MASTER_URL, SPARK_MASTER_UI_URL and SPARK_CONF_DIR at it; its master URL."
+    cluster = LocalCluster().start(stop_at_exit=False)
+    s = cluster.state()
+    os.environ.update(SPARK_MASTER_URL=s['master_url'], SPARK_MASTER_UI_URL=s['ui_url'], SPARK_CONF_DIR=str(cluster.conf_dir))
     return s['master_url']

