@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['POSTGRES_IMAGE', 'pg_bin', 'LocalPostgres', 'use_local_postgres', 'local_postgres', 'docker_available',
-           'docker_postgres', 'available_backends', 'postgres_server']
+           'docker_postgres', 'docker_image_available', 'available_backends', 'postgres_server']
 
-# %% ../nbs/11_local_postgres.ipynb #e77f542e
+# %% ../nbs/11_local_postgres.ipynb #a3ab394f
 import atexit, os, secrets, shutil, subprocess, tempfile
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
@@ -16,7 +16,7 @@ from .image import SparkclusterError
 from .project import PgConfig, connect, ident, log, _first_line
 from .local_cluster import LocalService, state_home, state_lock, free_port
 
-# %% ../nbs/11_local_postgres.ipynb #30b748ce
+# %% ../nbs/11_local_postgres.ipynb #fb2efd95
 def pg_bin(name:str # a PostgreSQL server program: initdb, pg_ctl, postgres
           )->str:
     "Path of a PostgreSQL server program: on PATH, else the newest under /usr/lib/postgresql."
@@ -41,7 +41,7 @@ def _run_as(user:str|None, cmd:list, check:bool=True):
     if check and r.returncode: raise SparkclusterError(f"{Path(cmd[0]).name} failed: {_first_line(r.stderr or r.stdout)}")
     return r
 
-# %% ../nbs/11_local_postgres.ipynb #b2c3728e
+# %% ../nbs/11_local_postgres.ipynb #94ede058
 class LocalPostgres(LocalService):
     "A PostgreSQL server from the local binaries, on loopback, whose data, password file and log live in `folder`."
     def __init__(self, folder:str|Path|None=None, # where its files live; default: state_home()/'postgres'
@@ -71,7 +71,7 @@ class LocalPostgres(LocalService):
         port = self.port()
         return dict(state='RUNNING' if port else 'NOT RUNNING', address=f'127.0.0.1:{port}' if port else None, data=str(self.data))
 
-# %% ../nbs/11_local_postgres.ipynb #c14e3531
+# %% ../nbs/11_local_postgres.ipynb #47bae5b1
 @patch
 def check(self:LocalPostgres):
     "Return quietly if this server can start here, else a one-line error that says what to do."
@@ -83,7 +83,7 @@ def check(self:LocalPostgres):
         raise SparkclusterError(f"PostgreSQL runs as the {owner} user, which cannot reach {self.folder}: set SPARKCLUSTER_HOME "
                                 "to a folder it can reach (e.g. under /var/lib or /srv)")
 
-# %% ../nbs/11_local_postgres.ipynb #0d11684a
+# %% ../nbs/11_local_postgres.ipynb #b79dbd8e
 @patch
 def start(self:LocalPostgres)->LocalPostgres:
     "Create the database cluster unless it exists, start the server unless it runs, create the database."
@@ -128,14 +128,14 @@ def stop(self:LocalPostgres)->bool:
         _run_as(_server_user(), [pg_bin('pg_ctl'), '-D', str(self.data), '-m', 'fast', '-w', 'stop'])
         return True
 
-# %% ../nbs/11_local_postgres.ipynb #86810845
+# %% ../nbs/11_local_postgres.ipynb #3f05dfba
 def use_local_postgres()->PgConfig:
     "Start the local PostgreSQL unless it runs (it keeps running), set the PG* variables to it (PGPASSFILE, no password); its settings."
     cfg = LocalPostgres().start().config
     os.environ.update(cfg.libpq_env)
     return cfg
 
-# %% ../nbs/11_local_postgres.ipynb #9d6154d5
+# %% ../nbs/11_local_postgres.ipynb #ba60fc6a
 POSTGRES_IMAGE = 'postgres:15.10-bookworm'
 
 @contextmanager
@@ -159,7 +159,7 @@ def local_postgres():
         shutil.rmtree(server.folder, ignore_errors=True)
     with _cleanup(remove): yield server.start().config
 
-# %% ../nbs/11_local_postgres.ipynb #959e5b1a
+# %% ../nbs/11_local_postgres.ipynb #dade9b2b
 def docker_available()->bool:
     "Whether a Docker engine answers."
     try:
@@ -189,13 +189,27 @@ def docker_postgres(image:str|None=None, # image with the official postgres cont
         log.info(f"PostgreSQL in a testcontainers container ({image}) on 127.0.0.1:{port}")
         yield PgConfig('127.0.0.1', port, 'sparkcluster', 'sparkcluster', password)
 
-# %% ../nbs/11_local_postgres.ipynb #b0a775e5
+# %% ../nbs/11_local_postgres.ipynb #5042ea1b
+def docker_image_available(image:str # an image name, as `docker run` takes it
+                          )->bool:
+    "Whether `image` is on this Docker engine, or can be pulled from its registry now."
+    import docker
+    client = docker.from_env(timeout=30)
+    try: client.images.get(image); return True
+    except docker.errors.ImageNotFound: pass
+    try: client.images.pull(image); return True
+    except docker.errors.APIError: return False
+
 def available_backends()->list:
-    "The throwaway PostgreSQL backends that can start on this machine: 'local' (binaries), 'docker' (a container)."
+    "The throwaway PostgreSQL backends that can start on this machine: 'local' (binaries), 'docker' (an engine, and the image)."
     out = []
     try: pg_bin('initdb'); out.append('local')
     except SparkclusterError: pass
-    if docker_available(): out.append('docker')
+    if docker_available():
+        image = os.environ.get('SPARKCLUSTER_POSTGRES_IMAGE') or POSTGRES_IMAGE
+        if docker_image_available(image): out.append('docker')
+        else: log.warning(f"a Docker engine answers, but the image {image} is neither here nor pullable: PostgreSQL from the local "
+                          "binaries only (set SPARKCLUSTER_POSTGRES_IMAGE to an image you have)")
     return out
 
 @contextmanager
@@ -205,7 +219,7 @@ def postgres_server(backend:str='auto', # 'docker', 'local', or 'auto': a contai
     if backend not in ('docker', 'local', 'auto'): raise SparkclusterError(f"unknown PostgreSQL backend {backend!r}: use docker, local or auto")
     with ExitStack() as stack:
         cfg = None
-        if backend == 'docker' or (backend == 'auto' and docker_available()):
+        if backend == 'docker' or (backend == 'auto' and 'docker' in available_backends()):
             try: cfg = stack.enter_context(docker_postgres())
             except SparkclusterError as e:
                 if backend == 'docker': raise
