@@ -2,8 +2,9 @@
 
 1. Each notebook's outputs come from a run of it as it is now: the run `make test` kept in _build/executed/,
    or a new run (tools/nbrun.py). Nothing is pasted and nothing is written back into nbs/.
-2. nbdev processes the executed copies (`nbdev_docs`, which also renders the site into _docs/ with
-   Quarto where Quarto is installed; nbdev's `proc_nbs` otherwise) into _proc/.
+2. nbdev processes the executed copies into _proc/ (`proc_nbs`); where Quarto is installed, Quarto renders
+   _proc/ into the site, _docs/. Not `nbdev_docs`: it would also rewrite README.md from index.ipynb, and
+   this repository's README is written by hand.
 3. nbconvert renders _proc/ into an offline preview, _build/preview/, with the sidebar of nbs/sidebar.yml:
    the same pages, links and file names as the Quarto site, and no script from the network.
 """
@@ -47,13 +48,17 @@ def copy_files(src:Path, dst:Path, skip:tuple):
             shutil.copy(f, target)  # a copy of the target: the _quarto.yml link becomes the top-level file
 
 def process()->Path:
-    "nbdev's processing of the executed copies (it does not run them again: `skip_procs = exec_show_docs`)."
-    if shutil.which('quarto'):
-        subprocess.run([Path(sys.executable).parent/'nbdev_docs', '--path', nbrun.EXECUTED], check=True)
-        print(f"docs: the site, rendered by Quarto: {cfg.config_path/cfg.doc_path.name}/index.html")
-        return cfg.config_path/'_proc'
-    print("docs: Quarto is not installed: nbdev's processing only, for the preview")
-    return proc_nbs(nbrun.EXECUTED, force=True)
+    "nbdev's processing of the executed copies (not run again: `skip_procs = exec_show_docs`); the Quarto site where Quarto is."
+    proc = proc_nbs(nbrun.EXECUTED, force=True)
+    if not shutil.which('quarto'):
+        print("docs: Quarto is not installed: nbdev's processing only, for the preview")
+        return proc
+    subprocess.run(['quarto', 'render', '--no-cache'], cwd=proc, check=True)
+    site = cfg.config_path/cfg.doc_path.name
+    shutil.rmtree(site, ignore_errors=True)
+    shutil.move(proc/cfg.doc_path.name, site)
+    print(f"docs: the site, rendered by Quarto: {site}/index.html")
+    return proc
 
 def frontmatter(nb)->dict:
     "The YAML of nbdev's frontmatter cell (title, description, output-file)."
