@@ -3,15 +3,23 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lab docs check-docs export image up down status logs psql test-docker bench
+.PHONY: install lock demo test lab docs check-docs export image up down status logs psql test-docker bench
 install: $(VENV)/.installed
 
-$(VENV)/.installed: settings.ini setup.py
+$(VENV)/.installed: settings.ini setup.py requirements.lock
 	bash tools/install-system.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --constraint requirements.lock -e '.[dev]'
 	touch $@
+
+## Resolve settings.ini's requirements again, with the image's own Python (Debian 12's 3.11, the oldest this project
+## runs on), and write every version into requirements.lock: the venv and the image install from it
+## (a pyspark wheel in docker/wheels, as make image leaves one, saves building it from its 430 MB source)
+lock:
+	cp /usr/local/share/ca-certificates/*.crt docker/certs/ 2>/dev/null || true
+	docker build -q -t sparkcluster/system --target system --build-arg BASE_IMAGE=$(BASE_IMAGE) -f docker/Dockerfile . >/dev/null
+	docker run --rm -u $$(id -u):$$(id -g) -v "$(CURDIR)":/src -w /src sparkcluster/system python3 tools/lock.py
 
 ## The practical project in one command: local cluster + local PostgreSQL (state in ~/.sparkcluster, root: /var/lib/sparkcluster)
 demo: install
@@ -68,7 +76,7 @@ up: image
 	@test "$$($(COMPOSE_RUN) ps --services --status running | wc -l)" -eq 4 \
 	  || { echo "error: not every service is running: see make logs (is a port taken? by the local cluster: .venv/bin/sparkcluster down; else set BIND_ADDRESS/POSTGRES_PORT in docker/.env)" >&2; exit 1; }
 	@# The token is shown to a person at a terminal, never written into a log.
-	@. docker/.env && if [ -t 1 ]; then token=$$JUPYTER_TOKEN; else token='<JUPYTER_TOKEN from docker/.env>'; fi \
+	@if [ -t 1 ]; then token=$$(cat docker/secrets/jupyter_token); else token='<the token in docker/secrets/jupyter_token>'; fi \
 	  && echo "Jupyter (the driver, on the master node): http://127.0.0.1:8888/lab?token=$$token  (the steps are in nbs/)" \
 	  && echo "Spark master UI: http://127.0.0.1:8080   workers: http://127.0.0.1:8081 http://127.0.0.1:8082"
 

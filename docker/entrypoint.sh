@@ -1,5 +1,6 @@
 #!/bin/bash
 # Dispatch the container's role: master (Spark master + Jupyter driver), worker, or health (the healthcheck).
+# Secrets come from compose's files in /run/secrets: they never reach a command line or the environment.
 set -euo pipefail
 master_url=${SPARK_MASTER_URL:-spark://spark-master:7077}
 
@@ -9,8 +10,8 @@ write_conf() {
   mkdir -p "$SPARK_CONF_DIR"
   ( umask 077
     cp /opt/spark/conf/spark-defaults.conf "$SPARK_CONF_DIR/spark-defaults.conf"
-    if [ -n "${SPARK_RPC_SECRET:-}" ]; then
-      printf 'spark.authenticate true\nspark.authenticate.secret %s\n' "$SPARK_RPC_SECRET" >> "$SPARK_CONF_DIR/spark-defaults.conf"
+    if [ -s /run/secrets/spark_rpc_secret ]; then
+      printf 'spark.authenticate true\nspark.authenticate.secret %s\n' "$(cat /run/secrets/spark_rpc_secret)" >> "$SPARK_CONF_DIR/spark-defaults.conf"
     fi )
 }
 
@@ -20,9 +21,16 @@ case "${1:-master}" in
     /opt/spark/bin/spark-class org.apache.spark.deploy.master.Master \
       --host "$(hostname)" --port 7077 --webui-port 8080 &
     if [ "${START_JUPYTER:-1}" = 1 ]; then
-      : "${JUPYTER_TOKEN:?set JUPYTER_TOKEN: Jupyter refuses to start without a token}"
-      jupyter lab --no-browser --ip=0.0.0.0 --port=8888 --ServerApp.root_dir=/home/spark/work \
-        --IdentityProvider.token="$JUPYTER_TOKEN" &
+      [ -s /run/secrets/jupyter_token ] || { echo "error: no Jupyter token in /run/secrets/jupyter_token: Jupyter never starts without one" >&2; exit 1; }
+      # libpq's password file for the driver (mode 600: libpq ignores one that others can read), and Jupyter's token
+      # in its configuration file rather than on its command line.
+      ( umask 077
+        if [ -s /run/secrets/postgres_password ]; then
+          printf '%s:%s:*:%s:%s\n' "${PGHOST:-postgres}" "${PGPORT:-5432}" "${PGUSER:-*}" "$(cat /run/secrets/postgres_password)" > "$HOME/.pgpass"
+        fi
+        mkdir -p "$HOME/.jupyter"
+        printf '{"IdentityProvider": {"token": "%s"}}\n' "$(cat /run/secrets/jupyter_token)" > "$HOME/.jupyter/jupyter_server_config.json" )
+      jupyter lab --no-browser --ip=0.0.0.0 --port=8888 --ServerApp.root_dir=/home/spark/work &
     fi
     # If the master or Jupyter dies, the container exits, and compose restarts it.
     wait -n
@@ -34,7 +42,7 @@ case "${1:-master}" in
   health)
     if pgrep -f deploy.master.Master >/dev/null; then
       curl -fsS -o /dev/null http://localhost:8080/json/
-      [ "${START_JUPYTER:-1}" != 1 ] || curl -fsS -o /dev/null http://localhost:8888/api/status -H "Authorization: token $JUPYTER_TOKEN"
+      [ "${START_JUPYTER:-1}" != 1 ] || curl -fsS -o /dev/null http://localhost:8888/api
     else
       curl -fsS http://localhost:"${SPARK_WORKER_WEBUI_PORT:-8081}"/json/ | grep -q "\"masterwebuiurl\""
     fi ;;

@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
-# Create docker/.env from docker/.env.example on first use, each __random__ replaced by a fresh secret.
-# An existing docker/.env keeps its values; settings added to the example since are appended.
+# Create docker/.env (settings) from docker/.env.example, and docker/secrets/ (one file per secret, random),
+# on first use. Existing values are kept; settings added to the example since are appended. Secrets that an
+# older docker/.env held move into their files (the database was created with that password).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 umask 077
-python3 - "$here/.env.example" "$here/.env" <<'PY'
+python3 - "$here" <<'PY'
 import os, re, secrets, sys
-example, target = sys.argv[1:]
-have = set(re.findall(r'^(\w+)=', open(target).read(), re.M)) if os.path.exists(target) else set()
-new = [l for l in open(example).read().splitlines() if (m := re.match(r'(\w+)=', l)) and m.group(1) not in have]
-if new:
-    lines = [l.replace('__random__', secrets.token_urlsafe(24)) for l in new]
-    with open(target, 'a') as f: f.write('\n'.join(lines) + '\n')
-    print(f"docker/.env: added {', '.join(l.split('=')[0] for l in lines)} (secrets are random; the file is git-ignored)")
+from pathlib import Path
+here = Path(sys.argv[1])
+env, example, folder = here/'.env', here/'.env.example', here/'secrets'
+lines = env.read_text().splitlines() if env.exists() else []
+values = dict(re.match(r'(\w+)=(.*)', l).groups() for l in lines if re.match(r'\w+=', l))
+folder.mkdir(mode=0o700, exist_ok=True)
+made = []
+for name in ('POSTGRES_PASSWORD', 'JUPYTER_TOKEN', 'SPARK_RPC_SECRET'):
+    f = folder/name.lower()
+    if not f.exists():
+        f.write_text(values.get(name) or secrets.token_urlsafe(24))
+        made.append(f.name)
+    f.chmod(0o644)  # readable by the containers' own users; the folder (mode 700) keeps it from other users here
+kept = [l for l in lines if not re.match(r'(POSTGRES_PASSWORD|JUPYTER_TOKEN|SPARK_RPC_SECRET)=', l)]
+have = set(re.findall(r'^(\w+)=', '\n'.join(kept), re.M))
+new = [l for l in example.read_text().splitlines() if (m := re.match(r'(\w+)=', l)) and m.group(1) not in have]
+if new or len(kept) != len(lines): env.write_text('\n'.join(kept + new) + '\n')
+if new: print(f"docker/.env: added {', '.join(l.split('=')[0] for l in new)} (the file is git-ignored)")
+if made: print(f"docker/secrets/: made {', '.join(made)} (random; git-ignored, readable by you only)")
 PY

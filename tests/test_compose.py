@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'tools'))
 import nbrun
 ENV = dict(l.split('=', 1) for l in (ROOT/'docker/.env').read_text().splitlines() if l and not l.startswith('#'))
+SECRETS = {f.name: f.read_text() for f in (ROOT/'docker'/'secrets').iterdir()}  # postgres_password, jupyter_token, spark_rpc_secret
 JUPYTER = 'http://127.0.0.1:8888'
 
 def container(service):
@@ -30,7 +31,7 @@ def run_in_kernel(code, timeout=600):
     "Run `code` in a new kernel of the Jupyter server on spark-master, through its REST API and websocket; what it printed."
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
-    auth = {'Authorization': f"token {ENV['JUPYTER_TOKEN']}"}
+    auth = {'Authorization': f"token {SECRETS['jupyter_token']}"}
     req = urllib.request.Request(f'{JUPYTER}/api/kernels', data=b'{"name": "python3"}', headers=auth, method='POST')
     with urllib.request.urlopen(req, timeout=30) as r: kernel = json.load(r)['id']
     async def execute():
@@ -66,6 +67,12 @@ def test_image_runs_the_pinned_versions_as_a_non_root_user():
     assert image['pyspark'] == pins['pyspark'] and image['postgresql_jdbc'] and int(image['java'].split('.')[0]) >= 17, image
     assert in_image('sh', '-c', 'ls /opt/spark/jars/postgresql.jar; id -u') == '/opt/spark/jars/postgresql.jar\n185'
 
+def test_image_installs_exactly_the_lock():
+    "Every Python package in the image at the version requirements.lock gives: a build a month later installs the same."
+    lock = dict(l.lower().split('==') for l in (ROOT/'requirements.lock').read_text().splitlines() if l and not l.startswith('#'))
+    image = dict(l.lower().split('==') for l in in_image('pip', 'freeze', '--exclude', 'sparkcluster').splitlines())
+    assert image and {k: v for k, v in image.items() if lock.get(k) != v} == {}
+
 def test_two_workers_alive():
     st = cluster_status('http://127.0.0.1:8080')
     assert st['state'] == 'ALIVE' and st['master_url'] == 'spark://spark-master:7077', st
@@ -74,7 +81,21 @@ def test_two_workers_alive():
 def test_jupyter_requires_its_token():
     assert http_status(f'{JUPYTER}/api/status') == 403
     assert http_status(f'{JUPYTER}/api/status', 'not-the-token') == 403
-    assert http_status(f'{JUPYTER}/api/status', ENV['JUPYTER_TOKEN']) == 200
+    assert http_status(f'{JUPYTER}/api/status', SECRETS['jupyter_token']) == 200
+
+# What `ps -eo args` shows, read from /proc: the postgres image has no ps.
+COMMAND_LINES = 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done'
+
+def test_no_secret_on_a_command_line_or_in_an_environment():
+    "The command lines in every container and on this machine, and each container's environment as docker inspect shows it: no secret."
+    listings = {'this machine': subprocess.run(['sh', '-c', COMMAND_LINES], capture_output=True, text=True, check=True).stdout}
+    for service in ('spark-master', 'spark-worker-1', 'spark-worker-2', 'postgres'):
+        listings[service] = subprocess.run(['docker', 'exec', container(service), 'sh', '-c', COMMAND_LINES], capture_output=True, text=True, check=True).stdout
+        listings[f'{service} environment'] = subprocess.run(['docker', 'inspect', '--format', '{{json .Config.Env}}', container(service)],
+                                                            capture_output=True, text=True, check=True).stdout
+    assert 'deploy.master.Master' in listings['spark-master'] and 'jupyter-lab' in listings['spark-master'] and 'postgres' in listings['postgres']
+    leaked = [(where, name) for where, text in listings.items() for name, value in SECRETS.items() if value in text]
+    assert not leaked, leaked
 
 def test_published_ports_bind_loopback_only():
     ports = subprocess.run(['docker', 'ps', '--filter', 'name=sparkcluster-', '--format', '{{.Ports}}'], capture_output=True, text=True, check=True).stdout
@@ -104,16 +125,17 @@ def test_job_from_jupyter_runs_on_both_executors():
     assert len(executors_with_tasks()) == 2
 
 def test_postgres_reachable_from_jupyter_with_the_generated_password():
+    "The driver logs in with the password file the entrypoint wrote: no password in its environment or settings."
     out = run_in_kernel('''
 import os
 from sparkcluster.project import pg_config, connect
 cfg = pg_config()
 with connect(cfg) as con, con.cursor() as cur:
     cur.execute('select current_user, inet_server_addr() is not null')
-    print(cur.fetchone(), len(os.environ['PGPASSWORD']))
+    print(cur.fetchone(), cfg.password, 'PGPASSWORD' in os.environ)
 ''')
-    assert f"('{ENV['POSTGRES_USER']}', True) {len(ENV['POSTGRES_PASSWORD'])}" in out, out
-    assert ENV['POSTGRES_PASSWORD'] not in out
+    assert f"('{ENV['POSTGRES_USER']}', True) None False" in out, out
+    assert SECRETS['postgres_password'] not in out
 
 @pytest.mark.parametrize('step', ['00_image', '01_cluster', '02_project'])
 def test_step_runs_top_to_bottom_in_the_stacks_jupyter(step):
@@ -152,7 +174,7 @@ def test_worker_container_restarted_rejoins_and_takes_tasks():
 
 def test_no_secret_in_any_container_log():
     "Runs last: after everything above, no container's log holds the token, the PostgreSQL password or the RPC secret."
-    secrets = {k: ENV[k] for k in ('JUPYTER_TOKEN', 'POSTGRES_PASSWORD', 'SPARK_RPC_SECRET')}
+    secrets = SECRETS
     for service in ('spark-master', 'spark-worker-1', 'spark-worker-2', 'postgres'):
         r = subprocess.run(['docker', 'logs', container(service)], capture_output=True, text=True, check=True)
         leaked = [k for k, v in secrets.items() if v in r.stdout + r.stderr]

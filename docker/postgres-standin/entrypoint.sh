@@ -1,7 +1,9 @@
 #!/bin/sh
 # Initialise the cluster on first start from POSTGRES_*, then run postgres in the foreground.
 set -eu
-: "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}"
+# As the official image: the password from a file (compose's secrets) or from the environment.
+if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then POSTGRES_PASSWORD=$(cat "$POSTGRES_PASSWORD_FILE"); fi
+: "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE}"
 POSTGRES_USER=${POSTGRES_USER:-postgres}
 POSTGRES_DB=${POSTGRES_DB:-$POSTGRES_USER}
 mkdir -p "$PGDATA" /run/postgresql
