@@ -14,7 +14,7 @@ from .project import connect, pg_config, raw_files, run_pipeline
 from .local_cluster import LocalCluster, state_home
 from .local_postgres import LocalPostgres
 
-# %% ../nbs/12_cli.ipynb #331a8510
+# %% ../nbs/12_cli.ipynb #e7be0e63
 def _services(a)->tuple:
     "The local cluster (with the command's worker settings) and the local PostgreSQL of the state folder."
     state = Path(a.state_dir)
@@ -36,9 +36,7 @@ def _status(a):
 def _env(a):
     "Shell lines that point SPARK_MASTER_URL and the PG* variables at the local services that run."
     cluster, db = _services(a)
-    env = {}
-    if s := cluster.state(): env.update(SPARK_MASTER_URL=s['master_url'], SPARK_MASTER_UI_URL=s['ui_url'], SPARK_CONF_DIR=str(cluster.conf_dir))
-    if db.port(): env.update(db.config.libpq_env)  # the password file's path, never the password
+    env = {**cluster.env, **(db.config.libpq_env if db.port() else {})}  # the password file's path, never the password
     if not env: raise SparkclusterError("nothing is running: start the cluster with `sparkcluster up`, the database with `sparkcluster demo`")
     print('\n'.join(f"export {k}={shlex.quote(v)}" for k, v in env.items()))
     return 0
@@ -49,15 +47,14 @@ def _down(a):
     if db.stop(): print(f"database stopped (its data stays in {db.data})")
     return 0
 
-# %% ../nbs/12_cli.ipynb #8cf73f68
+# %% ../nbs/12_cli.ipynb #f32af5d1
 def _run(a):
     "The pipeline against $SPARK_MASTER_URL (else the local cluster) and the database of the libpq variables."
     cfg = pg_config()
     connect(cfg).close()  # a wrong address or password is reported before Spark starts
     cluster, _ = _services(a)
-    if os.environ.get('SPARK_MASTER_URL'): spark = spark_session(app_name='practical-project')
-    elif s := cluster.state(): spark = spark_session(s['master_url'], app_name='practical-project', conf=cluster.driver_conf)
-    else: spark = spark_session('local[*]', app_name='practical-project')
+    if not os.environ.get('SPARK_MASTER_URL'): os.environ.update(cluster.env)  # else the local cluster, when it runs
+    spark = spark_session(app_name='practical-project')
     try: run_pipeline(spark, cfg, a.data, a.partitions)
     finally: spark.stop()
     return 0

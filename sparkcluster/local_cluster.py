@@ -234,10 +234,15 @@ def status(self:LocalCluster)->dict:
     return {**st, 'master_url': s['master_url'], 'workers': workers,
             'healthy': st['state'] == 'ALIVE' and all(w['state'] == 'ALIVE' for w in workers)}
 
-# %% ../nbs/10_local_cluster.ipynb #2beea62e
+# %% ../nbs/10_local_cluster.ipynb #10045ee1
+@patch(as_prop=True)
+def env(self:LocalCluster)->dict:
+    "The variables the stack's Jupyter has, for this cluster: SPARK_MASTER_URL, SPARK_MASTER_UI_URL, SPARK_CONF_DIR ({} when it does not run)."
+    s = self.state()
+    return dict(SPARK_MASTER_URL=s['master_url'], SPARK_MASTER_UI_URL=s['ui_url'], SPARK_CONF_DIR=str(self.conf_dir)) if s else {}
+
 def use_local_cluster()->str:
     "Start the local cluster unless it runs (it keeps running), point SPARK_MASTER_URL, SPARK_MASTER_UI_URL and SPARK_CONF_DIR at it; its master URL."
-    cluster = LocalCluster().start(stop_at_exit=False)
-    s = cluster.state()
-    os.environ.update(SPARK_MASTER_URL=s['master_url'], SPARK_MASTER_UI_URL=s['ui_url'], SPARK_CONF_DIR=str(cluster.conf_dir))
-    return s['master_url']
+    env = LocalCluster().start(stop_at_exit=False).env
+    os.environ.update(env)
+    return env['SPARK_MASTER_URL']
