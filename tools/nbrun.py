@@ -49,7 +49,6 @@ def with_show_docs(nb):
 def run(src:Path)->bool:
     "Run `src` as nbdev_test does (skipping `eval: false` cells) and keep the executed copy."
     os.environ['IN_TEST'] = '1'
-    os.environ.setdefault('PYSPARK_SUBMIT_ARGS', '--conf spark.ui.showConsoleProgress=false pyspark-shell')  # no progress bars in logs
     sources, nb = digest(src), with_show_docs(read_nb(src))  # the sources as this run saw them
     def no_eval(cell):
         if cell.cell_type != 'code' or 'nbdev_export(' in cell.source: return True
