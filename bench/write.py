@@ -1,5 +1,6 @@
 """Table writes and reads, side by side in one run: Spark's default JDBC writer, the tuned JDBC options,
-sparkcluster's write_table, a COPY from the executors, and the floor, one `psql \\copy` of the same rows.
+sparkcluster's write_table, a COPY from the executors, and the floor, one `psql \\copy` of the same rows plus the same
+primary key as write_table's (the fair floor: write_table's table has one).
 
     python bench/write.py [--rows 1000000] [--repeat 3] [--out bench/RESULTS.md]
 
@@ -55,7 +56,8 @@ def writers(df, cfg, csv):
             cfg.jdbc_url, 'w_tuned', mode='overwrite', properties={**cfg.jdbc_properties, 'batchsize': '10000'}),
         'sparkcluster write_table (atomic, with key)': lambda: write_table(df, cfg, 'w_library', primary_key=['i']),
         'COPY from the executors (Arrow to CSV)': lambda: (fresh('w_copy'), copy_from_executors(df, cfg, 'w_copy')),
-        'floor: one psql \\copy of a CSV file': lambda: (fresh('w_floor'), psql(cfg, f"\\copy w_floor from '{csv}' csv")),
+        'floor: psql \\copy of a CSV file + primary key': lambda: (fresh('w_floor'), psql(cfg, f"\\copy w_floor from '{csv}' csv"),
+                                                                   query(cfg, 'alter table w_floor add primary key (i)')),
     }
 
 def readers(spark, cfg, table):
@@ -117,7 +119,7 @@ def main():
             con = connect(cfg); cfg = _with_found_password(cfg, con); con.close()  # the raw writers below pass it themselves
             cluster = None if where == 'local[2]' else stack.enter_context(LocalCluster(stack.enter_context(tempfile.TemporaryDirectory())))
             spark = spark_session(cluster.state()['master_url'] if cluster else 'local[2]', app_name='bench-write',
-                                  conf={**(cluster.driver_conf if cluster else {}), 'spark.ui.showConsoleProgress': 'false'})
+                                  conf=cluster.driver_conf if cluster else None)
             df = bench_frame(spark, a.rows); df.count()
             csv = stack.enter_context(tempfile.TemporaryDirectory()) + '/rows.csv'
             writers(df, cfg, csv)['tuned JDBC (reWriteBatchedInserts, batch 10000)']()
@@ -129,7 +131,7 @@ def main():
             r = measure(readers(spark, cfg, 'w_tuned'), a.rows, a.repeat, log)
             proj = project_writes(spark, cfg, a.repeat, log)
             spark.stop()
-        sections.append(f"### {where}\n\n" + table('write', w, 'Spark default df.write.jdbc', 'floor: one psql \\copy of a CSV file')
+        sections.append(f"### {where}\n\n" + table('write', w, 'Spark default df.write.jdbc', 'floor: psql \\copy of a CSV file + primary key')
                         + '\n\n' + table('read', r, 'read_table, 1 partition, fetchsize 1000', 'floor: one psql \\copy ... to a file')
                         + '\n\n' + proj)
     cpu = os.cpu_count()
