@@ -124,7 +124,7 @@ def spark_defaults(conf_dir:str|None=None, # a Spark configuration folder; defau
 DRIVER_JVM_OPTIONS = '-Duser.timezone=UTC -XX:TieredStopAtLevel=1'  # the JIT's quick tier only, for the driver (see the table above)
 
 def driver_log()->Path:
-    "The file that receives the driver JVM's own output (log4j lines, stage bars) when the session is not verbose."
+    "The file that receives the driver JVM's own output (log4j lines, JVM warnings) when the session is not verbose."
     return Path(tempfile.gettempdir())/f'sparkcluster-{getpass.getuser()}'/f'driver-{os.getpid()}.log'
 
 @contextmanager
@@ -142,7 +142,7 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
                   jdbc_jar:str|None=None, # PostgreSQL JDBC jar; defaults to find_jdbc_jar()
                   driver_host:str|None=None, # address the executors use to reach this driver
                   conf:dict|None=None, # extra Spark settings, applied last
-                  verbose:bool=False, # show Spark's own output (log4j lines, stage bars) here instead of in driver_log()
+                  verbose:bool=False, # show Spark's own output (log4j lines, stage bars) here instead of in driver_log(); decided when the JVM starts
                  ):
     "A SparkSession for `master` with the JDBC driver, UTC time, Arrow, a reachable driver address and quiet output."
     import_pyspark()
@@ -153,6 +153,9 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
     jar, host = find_jdbc_jar(jdbc_jar), driver_host or driver_host_for(master)
     active = SparkSession.getActiveSession()
     if active is not None and active.sparkContext.master != master: active.stop()
+    if master.startswith('spark://') and SparkSession.getActiveSession() is None and (others := cluster_status(master_ui_url(master))['apps']):
+        print(f"note: {', '.join(others)} already runs on {master} and holds its cores: this session's jobs wait until "
+              "it stops (spark.stop() in its notebook)", file=sys.stderr, flush=True)
     settings = {**spark_defaults(),
                 'spark.jars': jar, 'spark.driver.extraClassPath': jar,
                 'spark.driver.host': host, 'spark.driver.bindAddress': host,
