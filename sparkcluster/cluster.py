@@ -149,11 +149,12 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
     from pyspark.sql import SparkSession
     from py4j.protocol import Py4JJavaError
     master = master or default_master()
-    if master.startswith('spark://'): check_master(master)
+    on_cluster = master.startswith('spark://')
+    if on_cluster: check_master(master)
     jar, host = find_jdbc_jar(jdbc_jar), driver_host or driver_host_for(master)
     active = SparkSession.getActiveSession()
     if active is not None and active.sparkContext.master != master: active.stop()
-    if master.startswith('spark://') and SparkSession.getActiveSession() is None and (others := cluster_status(master_ui_url(master))['apps']):
+    if on_cluster and SparkSession.getActiveSession() is None and (others := cluster_status(master_ui_url(master))['apps']):
         print(f"note: {', '.join(others)} already runs on {master} and holds its cores: this session's jobs wait until "
               "it stops (spark.stop() in its notebook)", file=sys.stderr, flush=True)
     settings = {**spark_defaults(),
@@ -164,7 +165,7 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
                 'spark.sql.execution.arrow.pyspark.enabled': 'true',
                 'spark.sql.optimizer.canChangeCachedPlanOutputPartitioning': 'true',
                 'spark.ui.showConsoleProgress': str(verbose).lower(),
-                **({} if master.startswith('spark://') else {'spark.authenticate': 'false'}),
+                **({} if on_cluster else {'spark.authenticate': 'false'}),
                 **(conf or {})}
     os.environ.setdefault('SPARK_LOCAL_IP', host)  # the JVM's own default address, before it starts
     os.environ.setdefault('PYSPARK_PYTHON', sys.executable)  # PySpark tells the executors to run this Python
@@ -178,7 +179,7 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
                                 "RPC secret, which the stack's Jupyter and `eval \"$(sparkcluster env)\"` give through SPARK_CONF_DIR") from None
     if 'spark.sql.shuffle.partitions' not in (conf or {}):
         spark.conf.set('spark.sql.shuffle.partitions', spark.sparkContext.defaultParallelism)
-    if master.startswith('spark://'):
+    if on_cluster:
         try: check_versions(spark)
         except SparkclusterError:
             spark.stop()  # no half-usable session left behind
