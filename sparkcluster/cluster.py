@@ -155,8 +155,9 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
     active = SparkSession.getActiveSession()
     if active is not None and active.sparkContext.master != master: active.stop()
     if on_cluster and SparkSession.getActiveSession() is None and (others := cluster_status(master_ui_url(master))['apps']):
-        print(f"note: {', '.join(others)} already runs on {master} and holds its cores: this session's jobs wait until "
-              "it stops (spark.stop() in its notebook)", file=sys.stderr, flush=True)
+        print(f"note: {master} already runs {', '.join(others)}; this session's jobs wait for its cores until "
+              f"{'that application stops' if len(others) == 1 else 'those applications stop'} (spark.stop() in their notebooks)",
+              file=sys.stderr, flush=True)
     settings = {**spark_defaults(),
                 'spark.jars': jar, 'spark.driver.extraClassPath': jar,
                 'spark.driver.host': host, 'spark.driver.bindAddress': host,
