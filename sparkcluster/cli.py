@@ -9,9 +9,9 @@ __all__ = ['parser', 'main']
 import argparse, os, shlex, sys, threading, time
 from pathlib import Path
 from .image import SparkclusterError, find_jdbc_jar
-from .cluster import spark_session, status_table
+from .cluster import is_connect, spark_session, status_table
 from .project import connect, pg_config, raw_files, run_pipeline
-from .local_cluster import LocalCluster, state_home
+from .local_cluster import CONNECT_PORT, LocalCluster, connect_server_command, state_home, write_connect_conf
 from .local_postgres import LocalPostgres
 
 # %% ../nbs/12_cli.ipynb #e7be0e63
@@ -23,8 +23,17 @@ def _services(a)->tuple:
 
 def _up(a):
     cluster, _ = _services(a)
-    cluster.start(timeout=a.timeout, stop_at_exit=False)
+    cluster.start(timeout=a.timeout, stop_at_exit=False, connect=a.connect)
     return 0
+
+def _connect_server(a):
+    "Run a Spark Connect server for a master, in the foreground: the stack's master node runs this."
+    if not os.environ.get('SPARK_CONF_DIR'): raise SparkclusterError("set SPARK_CONF_DIR to the cluster's configuration folder (its RPC secret)")
+    try: token = Path(a.token_file).read_text().strip()
+    except OSError as e: raise SparkclusterError(f"cannot read the token in {a.token_file}: {e.strerror}") from None
+    conf = write_connect_conf(Path(os.environ['SPARK_CONF_DIR']), token, a.cores, a.bind, a.port, dict(kv.split('=', 1) for kv in a.conf))
+    command = connect_server_command(conf, a.master)
+    os.execv(command[0], command)
 
 def _status(a):
     cluster, db = _services(a)
@@ -51,7 +60,9 @@ def _down(a):
 class _PhaseLines:
     "run_pipeline's `log`: its phase lines, and on a terminal a live line under them with the seconds and the tasks done so far."
     def __init__(self, spark, out=sys.stdout):
-        self.tracker, self.out, self.live = spark.sparkContext.statusTracker(), out, out.isatty()
+        # A Connect client has no status tracker to ask: the phase lines only
+        self.tracker, self.out = None if is_connect(spark) else spark.sparkContext.statusTracker(), out
+        self.live = out.isatty() and self.tracker is not None
         self.since, self.lock, self.done = time.time(), threading.Lock(), threading.Event()
 
     def __call__(self, line:str):
@@ -110,7 +121,7 @@ def _demo(a):
 
 # %% ../nbs/12_cli.ipynb #dfaba113
 def parser()->argparse.ArgumentParser:
-    "The command line: `sparkcluster demo|up|status|env|run|down`."
+    "The command line: `sparkcluster demo|up|status|env|run|down|connect-server`."
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument('--state-dir', default=str(state_home()), help='folder of the local cluster and database (default: %(default)s)')
     workers = argparse.ArgumentParser(add_help=False)
@@ -132,6 +143,16 @@ def parser()->argparse.ArgumentParser:
     up.add_argument('--port', type=int, help='master port (default: 7077, or a free one if taken)')
     up.add_argument('--ui-port', type=int, help='master web UI port (default: 8080, or a free one if taken)')
     up.add_argument('--timeout', type=float, default=180, help='seconds to wait for the workers (default: %(default)s)')
+    up.add_argument('--connect', action='store_true', help='also a Spark Connect server on 127.0.0.1:15002 (its token in conf/connect-token)')
+    cs = command('connect-server', _connect_server, 'run a Spark Connect server for a master (the stack runs it on its master node)',
+                 'Write the Connect server\'s settings (mode 600, with the token of --token-file) into $SPARK_CONF_DIR/connect.conf '
+                 'and run the server in the foreground.')
+    cs.add_argument('--master', required=True, help='the master, spark://host:port')
+    cs.add_argument('--token-file', required=True, help="a file holding the clients' token")
+    cs.add_argument('--cores', type=int, required=True, help="the cluster's cores: the clients' default parallelism")
+    cs.add_argument('--bind', default='127.0.0.1', help='the address to listen on (default: %(default)s)')
+    cs.add_argument('--port', type=int, default=CONNECT_PORT, help='the port (default: %(default)s)')
+    cs.add_argument('--conf', action='append', default=[], metavar='KEY=VALUE', help='another Spark setting (repeatable)')
     command('status', _status, 'show the master, the workers and the database; exit 1 unless all workers are ALIVE',
             'Show the master and each worker (address, cores, memory, state), and the database. Exit code 1 unless all are ALIVE.')
     command('env', _env, 'print the variables that point at the local cluster and database',

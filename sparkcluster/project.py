@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote, urlencode
 from .image import SparkclusterError
+from .cluster import cluster_cores, is_connect
 
 log = logging.getLogger('sparkcluster')
 
@@ -36,9 +37,11 @@ class PgConfig:
     user:str='postgres' # role to log in as
     password:str|None=field(default=None, repr=False) # masked in every output; None: libpq looks in the password file
     options:dict=field(default_factory=dict) # libpq's other parameters, e.g. sslmode, sslrootcert, passfile
+    jdbc_address:str|None=None # host:port where the executors reach the server, when not at host:port (a client outside the cluster's network)
 
     def __repr__(self): return (f"PgConfig(host={self.host!r}, port={self.port}, database={self.database!r}, user={self.user!r}, "
-                                f"password={'***' if self.password else None}" + (f", options={self.options}" if self.options else '') + ")")
+                                f"password={'***' if self.password else None}" + (f", options={self.options}" if self.options else '')
+                                + (f", jdbc_address={self.jdbc_address!r}" if self.jdbc_address else '') + ")")
     __str__ = __repr__
 
     @property
@@ -51,8 +54,8 @@ class PgConfig:
     def jdbc_url(self)->str:
         "JDBC URL with the fast batch-insert option on and the TLS settings; no password in it."
         params = {'reWriteBatchedInserts': 'true', **{JDBC_NAMES[k]: v for k, v in self.options.items() if k in JDBC_NAMES}}
-        host = f'[{self.host}]' if ':' in self.host else self.host
-        return f"jdbc:postgresql://{host}:{self.port}/{quote(self.database, safe='')}?{urlencode(params)}"
+        address = self.jdbc_address or (f'[{self.host}]:{self.port}' if ':' in self.host else f'{self.host}:{self.port}')
+        return f"jdbc:postgresql://{address}/{quote(self.database, safe='')}?{urlencode(params)}"
 
     @property
     def jdbc_properties(self)->dict:
@@ -72,11 +75,13 @@ class PgConfig:
 # %% ../nbs/02_project.ipynb #ebb3dad7
 def pg_config(url:str|None=None, # postgresql://user:password@host:port/database?sslmode=..., or host=... dbname=...
               env:dict|None=None, # where to read PGHOST & co; defaults to os.environ
+              jdbc_address:str|None=None, # host:port the executors use instead; defaults to $SPARKCLUSTER_JDBC_ADDRESS
               **kwargs, # explicit host, port, database, user, password, or any other libpq parameter
              )->PgConfig:
     "Connection settings as libpq reads them: explicit arguments, then a URL or connection string, then the PG* variables."
     import psycopg2, psycopg2.extensions
     env = os.environ if env is None else env
+    jdbc_address = jdbc_address or env.get('SPARKCLUSTER_JDBC_ADDRESS') or None
     params = {p: env[v] for v, p in LIBPQ_ENV.items() if env.get(v)}
     if url:
         try: params.update(psycopg2.extensions.parse_dsn(url))
@@ -87,7 +92,7 @@ def pg_config(url:str|None=None, # postgresql://user:password@host:port/database
     host, port, database = params.pop('host', '127.0.0.1'), params.pop('port', 5432), params.pop('dbname', None) or user
     try: port = int(port)
     except ValueError: raise SparkclusterError(f"PGPORT must be a number, not {port!r}") from None
-    return PgConfig(host, port, database, user, params.pop('password', None), params)
+    return PgConfig(host, port, database, user, params.pop('password', None), params, jdbc_address)
 
 # %% ../nbs/02_project.ipynb #f2917d4a
 _IDENT = re.compile(r'[a-z_][a-z0-9_]{0,62}')
@@ -142,6 +147,12 @@ def _with_found_password(cfg:PgConfig, con)->PgConfig:
     "`cfg` with the password libpq used on `con` (given, from PGPASSWORD or from a password file), for Spark's executors."
     return cfg if cfg.password else replace(cfg, password=con.info.password or None)
 
+def _jdbc_properties(spark, cfg:PgConfig)->dict:
+    "The JDBC connection properties for `spark`'s executors; on Spark Connect without the password, which the cluster's password files hold."
+    props = cfg.jdbc_properties
+    if is_connect(spark): props.pop('password', None)  # a Connect server writes the plans it gets into its log and its UI
+    return props
+
 # %% ../nbs/02_project.ipynb #c15f1028
 @contextmanager
 def _clear_errors(cfg:PgConfig, doing:str):
@@ -170,7 +181,7 @@ def read_table(spark, # an active SparkSession
     if partition_column: ident(partition_column, 'column')
     con = connect(cfg)
     cfg = _with_found_password(cfg, con)
-    props = {**cfg.jdbc_properties, 'fetchsize': str(fetchsize)}
+    props = {**_jdbc_properties(spark, cfg), 'fetchsize': str(fetchsize)}
     try:
         with con, con.cursor() as cur:
             try: cur.execute(sql.SQL('SELECT 1 FROM {} LIMIT 0').format(sql_ident(table)))
@@ -190,7 +201,11 @@ def _swap_in(cur, staging:str, table:str, primary_key:list, expected:int):
     "In the caller's transaction: give `staging` its primary key (one row per key), check its row count, put it in place of `table`."
     import psycopg2
     from psycopg2 import sql
-    stg, tgt, name = sql_ident(staging), sql_ident(table), table.rpartition('.')[2]
+    schema, _, name = table.rpartition('.')
+    if not schema:  # the schema the staging table went to: a `table` of that name further down the search_path is not ours to drop
+        cur.execute('SELECT current_schema()')
+        schema = cur.fetchone()[0]
+    stg, tgt = sql_ident(staging), sql.Identifier(schema, name)
     pkey = staging.rpartition('.')[2] + '_pkey'
     if primary_key:
         add_key = sql.SQL('ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})').format(
@@ -255,16 +270,17 @@ def write_table(df, # the DataFrame to write
     lock = connect(cfg)  # held for the whole write, with an advisory lock: one writer of `table` at a time
     try:
         cfg, lock.autocommit = _with_found_password(cfg, lock), True
-        with lock.cursor() as cur: cur.execute('SELECT pg_advisory_lock(hashtext(%s))', (_staging_prefix(table),))
+        with lock.cursor() as cur:  # `table` in its schema: students writing the same name into their own schemas do not wait for each other
+            cur.execute("SELECT pg_advisory_lock(hashtext(coalesce(%s, current_schema()) || '.' || %s))", (schema or None, _staging_prefix(table)))
         if stale := _drop_staging(cfg, table): log.info(f"writing {table}: removed {', '.join(stale)}, left by a write that died")
         counted, error = Observation(f'rows of {table}'), None  # the rows are counted as they are written: one pass, not two
         try:
             with _clear_errors(cfg, f"writing {table}"):
                 # At most one connection per core. Coalesced here, not by the writer's numPartitions option: to choose, the writer
                 # would plan the DataFrame once more, and the observation would report that run's zero rows.
-                parallel = num_partitions or df.sparkSession.sparkContext.defaultParallelism
+                parallel = num_partitions or cluster_cores(df.sparkSession)
                 df.coalesce(parallel).observe(counted, F.count(F.lit(1)).alias('rows')).write.jdbc(
-                    cfg.jdbc_url, staging, mode='error', properties={**cfg.jdbc_properties, 'batchsize': str(batchsize)})
+                    cfg.jdbc_url, staging, mode='error', properties={**_jdbc_properties(df.sparkSession, cfg), 'batchsize': str(batchsize)})
             expected = counted.get['rows']
             con = connect(cfg)
             try:
@@ -372,7 +388,7 @@ def read_raw(spark, cfg:PgConfig,
             )->dict:
     "The three raw tables as DataFrames; of `flights`, the columns the results use, read in `partitions` slices and cached."
     flights = read_table(spark, cfg, 'flights', partition_column='id',
-                         num_partitions=partitions or spark.sparkContext.defaultParallelism).select(*FLIGHT_COLUMNS).cache()
+                         num_partitions=partitions or cluster_cores(spark)).select(*FLIGHT_COLUMNS).cache()
     return dict(flights=flights, airlines=read_table(spark, cfg, 'airlines'), airports=read_table(spark, cfg, 'airports'))
 
 # %% ../nbs/02_project.ipynb #ab1276d9
@@ -437,11 +453,13 @@ def run_pipeline(spark, # a session on the cluster
     if load:
         raw_counts = load_raw(cfg, data_dir)
         phase('load', ', '.join(f"{n:,} {k}" for k, n in raw_counts.items()) + ' (COPY into PostgreSQL)')
-    describe = spark.sparkContext.setJobDescription  # names the phase's jobs in the Spark UI
+    # Names the phase's jobs in the Spark UI (a Connect server names them after the client's operations itself)
+    describe = (lambda text: None) if is_connect(spark) else spark.sparkContext.setJobDescription
     describe('read: flights into the cache')
+    partitions = partitions or cluster_cores(spark)
     raw = read_raw(spark, cfg, partitions)
     n = raw['flights'].count()
-    phase('read', f"{n:,} flights in {raw['flights'].rdd.getNumPartitions()} partitions (JDBC, on the cluster, cached)")
+    phase('read', f"{n:,} flights in {partitions} partitions (JDBC, on the cluster, cached)")
     results = {'carrier_monthly_stats': carrier_monthly_stats(raw['flights'], raw['airlines']),
                'route_stats': route_stats(raw['flights'], raw['airports'])}
     written = {}
