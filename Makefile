@@ -57,11 +57,11 @@ export: install
 	$(BIN)/nbdev_export
 	$(BIN)/nbdev_clean
 
-# ---- The Docker way: one image, compose stack of master (+ Jupyter), 2 workers and PostgreSQL ----
+# ---- The Docker way: one image, compose stack of master (+ Jupyter), 2 workers (SPARK_WORKERS) and PostgreSQL ----
 BASE_IMAGE ?= debian:12.8-slim
 COMPOSE ?= $(BIN)/docker-compose
 COMPOSE_RUN = BASE_IMAGE=$(BASE_IMAGE) $(COMPOSE) --env-file docker/.env -f docker/compose.yaml
-PYSPARK_PIN := $(shell sed -n 's/^requirements = .*\(pyspark==[^ ]*\).*/\1/p' settings.ini)
+PYSPARK_PIN := $(shell sed -n 's/^requirements = .*\(pyspark\)\(\[[a-z]*\]\)\{0,1\}\(==[^ ]*\).*/\1\3/p' settings.ini)
 
 ## Build the image (this machine's extra CA certificates and a cached pyspark wheel are passed in, never committed)
 image: install
@@ -69,16 +69,19 @@ image: install
 	$(BIN)/pip wheel -q --no-deps -w docker/wheels '$(PYSPARK_PIN)'
 	docker build -t sparkcluster:latest --build-arg BASE_IMAGE=$(BASE_IMAGE) -f docker/Dockerfile .
 
-## Start the stack and wait until every service is healthy; prints the Jupyter URL
+## Start the stack and wait until every service is healthy; prints the Jupyter URL (SPARK_WORKERS=3 make up: 3 workers)
 up: image
 	bash docker/env.sh
-	$(COMPOSE_RUN) up -d --wait
-	@test "$$($(COMPOSE_RUN) ps --services --status running | wc -l)" -eq 4 \
+	$(COMPOSE_RUN) up -d --wait --remove-orphans
+	@# Every container of the stack (master, postgres and SPARK_WORKERS workers) runs.
+	@test "$$($(COMPOSE_RUN) ps -q --status running | wc -l)" -eq "$$($(COMPOSE_RUN) ps -a -q | wc -l)" \
 	  || { echo "error: not every service is running: see make logs (is a port taken? by the local cluster: .venv/bin/sparkcluster down; else set BIND_ADDRESS/POSTGRES_PORT in docker/.env)" >&2; exit 1; }
 	@# The token is shown to a person at a terminal, never written into a log.
 	@if [ -t 1 ]; then token=$$(cat docker/secrets/jupyter_token); else token='<the token in docker/secrets/jupyter_token>'; fi \
 	  && echo "Jupyter (the driver, on the master node): http://127.0.0.1:8888/lab?token=$$token  (the steps are in nbs/)" \
-	  && echo "Spark master UI: http://127.0.0.1:8080   workers: http://127.0.0.1:8081 http://127.0.0.1:8082"
+	  && echo "Spark master UI: http://127.0.0.1:8080   workers: $$($(COMPOSE_RUN) ps spark-worker \
+	       --format '{{range .Publishers}}{{if .PublishedPort}}http://{{.URL}}:{{.PublishedPort}} {{end}}{{end}}' | sort | tr -d '\n')" \
+	  && echo "Spark Connect: sc://localhost:15002 (its token in docker/secrets/spark_connect_token; step 2's last section)"
 
 ## Stop the stack (add VOLUMES=1 to delete the PostgreSQL data too)
 down:

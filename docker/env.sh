@@ -14,13 +14,13 @@ lines = env.read_text().splitlines() if env.exists() else []
 values = dict(re.match(r'(\w+)=(.*)', l).groups() for l in lines if re.match(r'\w+=', l))
 folder.mkdir(mode=0o700, exist_ok=True)
 made = []
-for name in ('POSTGRES_PASSWORD', 'JUPYTER_TOKEN', 'SPARK_RPC_SECRET'):
+for name in ('POSTGRES_PASSWORD', 'JUPYTER_TOKEN', 'SPARK_RPC_SECRET', 'SPARK_CONNECT_TOKEN'):
     f = folder/name.lower()
     if not f.exists():
         f.write_text(values.get(name) or secrets.token_urlsafe(24))
         made.append(f.name)
     f.chmod(0o644)  # readable by the containers' own users; the folder (mode 700) keeps it from other users here
-kept = [l for l in lines if not re.match(r'(POSTGRES_PASSWORD|JUPYTER_TOKEN|SPARK_RPC_SECRET)=', l)]
+kept = [l for l in lines if not re.match(r'(POSTGRES_PASSWORD|JUPYTER_TOKEN|SPARK_RPC_SECRET|SPARK_CONNECT_TOKEN)=', l)]
 have = set(re.findall(r'^(\w+)=', '\n'.join(kept), re.M))
 new = [l for l in example.read_text().splitlines() if (m := re.match(r'(\w+)=', l)) and m.group(1) not in have]
 if new or len(kept) != len(lines): env.write_text('\n'.join(kept + new) + '\n')

@@ -17,8 +17,13 @@ SECRETS = {f.name: f.read_text() for f in (ROOT/'docker'/'secrets').iterdir()}  
 JUPYTER = 'http://127.0.0.1:8888'
 
 def container(service):
-    "The running container of a compose service."
-    return f'sparkcluster-{service}-1'
+    "The running container of a compose service, or of one worker: 'spark-worker-2' is the second replica of spark-worker."
+    return f'sparkcluster-{service}' if service.startswith('spark-worker-') else f'sparkcluster-{service}-1'
+
+def worker_addresses():
+    "The addresses the two workers register under: their hostnames, the containers' short IDs."
+    return {subprocess.run(['docker', 'inspect', '--format', '{{.Config.Hostname}}', container(w)], capture_output=True, text=True,
+                           check=True).stdout.strip() for w in ('spark-worker-1', 'spark-worker-2')}
 
 def http_status(url, token=None):
     "HTTP status of a GET, with the Jupyter token when given."
@@ -62,7 +67,7 @@ def in_image(*cmd):
     return subprocess.run(['docker', 'run', '--rm', 'sparkcluster:latest', *cmd], capture_output=True, text=True, check=True).stdout.strip()
 
 def test_image_runs_the_pinned_versions_as_a_non_root_user():
-    pins = dict(r.split('==') for r in requires('sparkcluster') if '==' in r and ';' not in r)
+    pins = {name.split('[')[0]: version for name, version in (r.split('==') for r in requires('sparkcluster') if '==' in r and ';' not in r)}  # pyspark[connect]: its name without the extra
     image = json.loads(in_image('python', '-c', 'import json; from sparkcluster.image import versions; print(json.dumps(versions()))'))
     assert image['pyspark'] == pins['pyspark'] and image['postgresql_jdbc'] and int(image['java'].split('.')[0]) >= 17, image
     assert in_image('sh', '-c', 'ls /opt/spark/jars/postgresql.jar; id -u') == '/opt/spark/jars/postgresql.jar\n185'
@@ -76,7 +81,7 @@ def test_image_installs_exactly_the_lock():
 def test_two_workers_alive():
     st = cluster_status('http://127.0.0.1:8080')
     assert st['state'] == 'ALIVE' and st['master_url'] == 'spark://spark-master:7077', st
-    assert sorted((w['address'], w['state']) for w in st['workers']) == [('spark-worker-1', 'ALIVE'), ('spark-worker-2', 'ALIVE')]
+    assert {w['address']: w['state'] for w in st['workers']} == dict.fromkeys(worker_addresses(), 'ALIVE'), st['workers']
 
 def test_jupyter_requires_its_token():
     assert http_status(f'{JUPYTER}/api/status') == 403
@@ -164,12 +169,12 @@ def test_driver_without_the_rpc_secret_is_refused():
 def test_worker_container_restarted_rejoins_and_takes_tasks():
     subprocess.run(['docker', 'stop', container('spark-worker-2')], check=True, capture_output=True)
     subprocess.run(['docker', 'start', container('spark-worker-2')], check=True, capture_output=True)
-    deadline = time.time() + 120
+    expected, deadline = dict.fromkeys(worker_addresses(), 'ALIVE'), time.time() + 120  # the same address again
     while time.time() < deadline:
         workers = {w['address']: w['state'] for w in cluster_status('http://127.0.0.1:8080')['workers']}
-        if workers == {'spark-worker-1': 'ALIVE', 'spark-worker-2': 'ALIVE'}: break
+        if workers == expected: break
         time.sleep(1)
-    assert workers == {'spark-worker-1': 'ALIVE', 'spark-worker-2': 'ALIVE'}, workers
+    assert workers == expected, workers
     assert len(executors_with_tasks()) == 2
 
 def test_no_secret_in_any_container_log():
