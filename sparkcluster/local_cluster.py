@@ -216,7 +216,6 @@ CONNECT_SETTINGS = {
     'spark.dynamicAllocation.executorIdleTimeout': '30s',
     'spark.dynamicAllocation.cachedExecutorIdleTimeout': '60s',
     'spark.dynamicAllocation.shuffleTracking.timeout': '60s',
-    'spark.scheduler.mode': 'FAIR',  # several clients' jobs share the executors instead of waiting in one queue
     'spark.sql.session.timeZone': 'UTC',
     'spark.driver.extraJavaOptions': '-Duser.timezone=UTC', 'spark.executor.extraJavaOptions': '-Duser.timezone=UTC',
     'spark.ui.showConsoleProgress': 'false',
