@@ -22,14 +22,15 @@ case "${1:-master}" in
     write_conf
     /opt/spark/bin/spark-class org.apache.spark.deploy.master.Master \
       --host "$(hostname)" --port 7077 --webui-port 8080 &
+    # The password file of this node's drivers, Jupyter's and the Connect server's (mode 600: libpq ignores one that
+    # others can read; PostgreSQL's JDBC driver reads it too)
+    if [ -s /run/secrets/postgres_password ]; then
+      ( umask 077; printf '%s:%s:*:%s:%s\n' "${PGHOST:-postgres}" "${PGPORT:-5432}" "${PGUSER:-*}" "$(cat /run/secrets/postgres_password)" > "$HOME/.pgpass" )
+    fi
     if [ "${START_JUPYTER:-1}" = 1 ]; then
       [ -s /run/secrets/jupyter_token ] || { echo "error: no Jupyter token in /run/secrets/jupyter_token: Jupyter never starts without one" >&2; exit 1; }
-      # libpq's password file for the driver (mode 600: libpq ignores one that others can read), and Jupyter's token
-      # in its configuration file rather than on its command line.
+      # Jupyter's token in its configuration file rather than on its command line.
       ( umask 077
-        if [ -s /run/secrets/postgres_password ]; then
-          printf '%s:%s:*:%s:%s\n' "${PGHOST:-postgres}" "${PGPORT:-5432}" "${PGUSER:-*}" "$(cat /run/secrets/postgres_password)" > "$HOME/.pgpass"
-        fi
         mkdir -p "$HOME/.jupyter"
         printf '{"IdentityProvider": {"token": "%s"}}\n' "$(cat /run/secrets/jupyter_token)" > "$HOME/.jupyter/jupyter_server_config.json" )
       jupyter lab --no-browser --ip=0.0.0.0 --port=8888 --ServerApp.root_dir=/home/spark/work &
@@ -37,12 +38,13 @@ case "${1:-master}" in
     if [ -s /run/secrets/spark_connect_token ]; then
       # The Spark Connect server: a driver of its own on this node, for notebooks off the cluster and for a class.
       # Its driver ports are fixed (7090, 7091) like Jupyter's (7078, 7079), for executors behind a published port.
+      # Its clients' parallelism: the stack's workers' cores (2 when it has none; workers on other machines are not counted).
       until curl -fsS -o /dev/null http://localhost:8080/json/; do sleep 1; done
       sparkcluster connect-server --master "$master_url" --token-file /run/secrets/spark_connect_token \
-        --cores $(( ${SPARK_WORKERS:-2} * ${SPARK_WORKER_CORES:-1} )) --bind 0.0.0.0 \
+        --cores $(( ${SPARK_WORKERS:-2} > 0 ? ${SPARK_WORKERS:-2} * ${SPARK_WORKER_CORES:-1} : 2 )) --bind 0.0.0.0 \
         --conf spark.driver.port=7090 --conf spark.blockManager.port=7091 --conf spark.ui.port=4041 &
     fi
-    # If the master or Jupyter dies, the container exits, and compose restarts it.
+    # If the master, Jupyter or the Connect server dies, the container exits, and compose restarts it.
     wait -n
     exit 1 ;;
   worker)
