@@ -214,8 +214,8 @@ CONNECT_SETTINGS = {
     'spark.dynamicAllocation.enabled': 'true',  # executors only while clients' jobs run: the cores go back to the master in between
     'spark.dynamicAllocation.shuffleTracking.enabled': 'true',  # what standalone needs for it (no external shuffle service)
     'spark.dynamicAllocation.executorIdleTimeout': '30s',
-    'spark.dynamicAllocation.cachedExecutorIdleTimeout': '60s',
-    'spark.dynamicAllocation.shuffleTracking.timeout': '60s',
+    'spark.dynamicAllocation.cachedExecutorIdleTimeout': '30s',  # executors with cached data, or with shuffle files
+    'spark.dynamicAllocation.shuffleTracking.timeout': '30s',  # of finished jobs: at 60 s a classic session started after a client's job waited a minute
     'spark.scheduler.mode': 'FAIR',  # with a FAIR default pool (FAIR_POOL): several clients' jobs run side by side, not in turn
     'spark.sql.session.timeZone': 'UTC',
     'spark.driver.extraJavaOptions': '-Duser.timezone=UTC', 'spark.executor.extraJavaOptions': '-Duser.timezone=UTC',
