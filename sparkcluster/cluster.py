@@ -83,15 +83,19 @@ def driver_host_for(master:str # a Spark master URL: local[*] or spark://host:po
         return s.getsockname()[0]
 
 # %% ../nbs/01_cluster.ipynb #bb929c7a
+def _listens(host:str, port:int, timeout:float=1)->bool:
+    "Whether something accepts connections at host:port within `timeout` seconds."
+    try: socket.create_connection((host, port), timeout).close(); return True
+    except OSError: return False
+
 def check_master(master:str, # spark://host:port
                  timeout:float=5, # seconds to wait for an answer
                 ):
     "Return quietly if something listens at the master's address, else a one-line error that says how to start one."
     if not (address := _master_address(master)): raise SparkclusterError(f"{master!r} is not a Spark master URL: use spark://host:7077 or local[*]")
-    try: socket.create_connection(address, timeout).close()
-    except OSError:
+    if not _listens(*address, timeout):
         raise SparkclusterError(f"no Spark master answers at {master}: start one with `sparkcluster up` (local processes) "
-                                "or `make up` (Docker), or point SPARK_MASTER_URL at a running master") from None
+                                "or `make up` (Docker), or point SPARK_MASTER_URL at a running master")
 
 # %% ../nbs/01_cluster.ipynb #c2be97b6
 def _version_mismatch(driver:dict, executor:dict)->str|None:
@@ -222,10 +226,9 @@ def connect_url(remote:str, # sc://host:port, optionally with ;token=... and pys
     if 'token' in params and host != 'localhost' and params.get('use_ssl') != 'true':
         raise SparkclusterError(f"the Spark Connect client sends its token only over TLS or to localhost, and the server has no TLS: "
                                 f"forward its port (ssh -N -L {port}:localhost:{port} {host}) and use sc://localhost:{port}")
-    try: socket.create_connection((host.strip('[]'), port), 5).close()
-    except OSError:
+    if not _listens(host.strip('[]'), port, 5):
         raise SparkclusterError(f"no Spark Connect server answers at {host}:{port}: start one with `sparkcluster up --connect` "
-                                "(or `make up`, whose master node runs one)") from None
+                                "(or `make up`, whose master node runs one)")
     return f"sc://{host}:{port}/" + ''.join(f";{k}={v}" for k, v in params.items())
 
 def _connect_session(remote:str, conf:dict|None):

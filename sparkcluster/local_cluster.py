@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from fastcore.basics import patch, store_attr
 from .image import SparkclusterError, find_jdbc_jar, java_version, spark_home
-from .cluster import cluster_status, spark_defaults
+from .cluster import _listens, cluster_status, spark_defaults
 
 # %% ../nbs/10_local_cluster.ipynb #5dfda155
 def state_home()->Path:
@@ -107,13 +107,16 @@ class LocalCluster(LocalService):
         self.state_file.unlink(missing_ok=True)
 
 # %% ../nbs/10_local_cluster.ipynb #0fdf3beb
+def _write_private(path:Path, text:str):
+    "Create `path` with `text`, readable by this user only from its first byte (FileExistsError if it exists)."
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as f: f.write(text)
+
 @patch
 def _secure(self:LocalCluster):
     "Write this cluster's spark-defaults.conf, with RPC authentication and a random secret, unless it exists: mode 600."
     self.conf_dir.mkdir(parents=True, exist_ok=True)
-    try: fd = os.open(self.conf_dir/'spark-defaults.conf', os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try: _write_private(self.conf_dir/'spark-defaults.conf', f"spark.authenticate true\nspark.authenticate.secret {secrets.token_urlsafe(32)}\n")
     except FileExistsError: return
-    with open(fd, 'w') as f: f.write(f"spark.authenticate true\nspark.authenticate.secret {secrets.token_urlsafe(32)}\n")
 
 @patch(as_prop=True)
 def driver_conf(self:LocalCluster)->dict:
@@ -240,7 +243,7 @@ def write_connect_conf(conf_dir:Path, # the cluster's configuration folder (its 
                 'spark.scheduler.allocation.file': pools, 'spark.connect.authenticate.token': token}
     path = Path(conf_dir)/'connect.conf'
     path.unlink(missing_ok=True)  # created anew, mode 600 from its first byte
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as f: f.write(''.join(f"{k} {v}\n" for k, v in settings.items()))
+    _write_private(path, ''.join(f"{k} {v}\n" for k, v in settings.items()))
     return path
 
 def connect_server_command(conf_file:Path, # what write_connect_conf wrote
@@ -254,18 +257,17 @@ def connect_server_command(conf_file:Path, # what write_connect_conf wrote
 @patch
 def _start_connect(self:LocalCluster, s:dict, timeout:float, quiet:bool):
     "Start the Connect server for the running cluster `s` and wait until it listens; recorded in the state file."
-    if not self.token_file.exists():
-        with open(os.open(self.token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as f: f.write(secrets.token_urlsafe(32))
+    if not self.token_file.exists(): _write_private(self.token_file, secrets.token_urlsafe(32))
     port = free_port(preferred=CONNECT_PORT)
     cores = sum(w['cores'] for w in cluster_status(s['ui_url'])['workers'] if w['state'] == 'ALIVE')
     # Clients send no database password (the server would log it with their plans): its JVMs read the local PostgreSQL's password file
-    java = f"-Duser.timezone=UTC -Dorg.postgresql.pgpassfile={self.folder.parent/'postgres'/'pgpass'}"
+    passfile = str(self.folder.parent/'postgres'/'pgpass')
     conf = write_connect_conf(self.conf_dir, self.token_file.read_text(), cores, '127.0.0.1', port,
-                              {'spark.driver.host': '127.0.0.1', 'spark.driver.extraJavaOptions': java, 'spark.executor.extraJavaOptions': java})
+                              {'spark.driver.host': '127.0.0.1', 'spark.executorEnv.PGPASSFILE': passfile})
     log = self.folder/'logs'/'connect.log'
     with open(log, 'wb') as out:
         p = subprocess.Popen(connect_server_command(conf, s['master_url']), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             start_new_session=True, env={**os.environ, 'SPARK_HOME': spark_home(), 'SPARK_LOCAL_IP': '127.0.0.1'})
+                             start_new_session=True, env={**os.environ, 'SPARK_HOME': spark_home(), 'SPARK_LOCAL_IP': '127.0.0.1', 'PGPASSFILE': passfile})
     t0 = time.time()
     while not _listens('127.0.0.1', port):
         if p.poll() is not None or time.time() - t0 > timeout:
@@ -275,11 +277,6 @@ def _start_connect(self:LocalCluster, s:dict, timeout:float, quiet:bool):
     s['connect'] = dict(name='connect', pid=p.pid, url=f'sc://localhost:{port}', log=str(log))
     self.state_file.write_text(json.dumps(s, indent=1))
     if not quiet: print(f"Spark Connect server up in {time.time() - t0:.0f}s: {s['connect']['url']} (its token in {self.token_file})")
-
-def _listens(host:str, port:int)->bool:
-    "Whether something accepts connections at host:port."
-    try: socket.create_connection((host, port), 1).close(); return True
-    except OSError: return False
 
 # %% ../nbs/10_local_cluster.ipynb #fb98a259
 @patch
