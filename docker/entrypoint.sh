@@ -17,16 +17,21 @@ write_conf() {
     fi )
 }
 
+# The database's password file for this node's JVMs: the drivers here (Jupyter's, the Connect server's) and the executors
+# of Spark Connect sessions, whose plans carry no password. Mode 600: libpq ignores one that others can read, and
+# PostgreSQL's JDBC driver reads it as libpq does. A worker has no PG* variables: any database and role on postgres:5432.
+write_pgpass() {
+  if [ -s /run/secrets/postgres_password ]; then
+    ( umask 077; printf '%s:%s:*:%s:%s\n' "${PGHOST:-postgres}" "${PGPORT:-5432}" "${PGUSER:-*}" "$(cat /run/secrets/postgres_password)" > "$HOME/.pgpass" )
+  fi
+}
+
 case "${1:-master}" in
   master)
     write_conf
     /opt/spark/bin/spark-class org.apache.spark.deploy.master.Master \
       --host "$(hostname)" --port 7077 --webui-port 8080 &
-    # The password file of this node's drivers, Jupyter's and the Connect server's (mode 600: libpq ignores one that
-    # others can read; PostgreSQL's JDBC driver reads it too)
-    if [ -s /run/secrets/postgres_password ]; then
-      ( umask 077; printf '%s:%s:*:%s:%s\n' "${PGHOST:-postgres}" "${PGPORT:-5432}" "${PGUSER:-*}" "$(cat /run/secrets/postgres_password)" > "$HOME/.pgpass" )
-    fi
+    write_pgpass
     if [ "${START_JUPYTER:-1}" = 1 ]; then
       [ -s /run/secrets/jupyter_token ] || { echo "error: no Jupyter token in /run/secrets/jupyter_token: Jupyter never starts without one" >&2; exit 1; }
       # Jupyter's token in its configuration file rather than on its command line.
@@ -49,10 +54,7 @@ case "${1:-master}" in
     exit 1 ;;
   worker)
     write_conf
-    # The database password for executors of Spark Connect sessions, whose plans carry none (PostgreSQL's JDBC driver reads ~/.pgpass)
-    if [ -s /run/secrets/postgres_password ]; then
-      ( umask 077; printf 'postgres:5432:*:*:%s\n' "$(cat /run/secrets/postgres_password)" > "$HOME/.pgpass" )
-    fi
+    write_pgpass
     # The address the master, the drivers and the other workers reach this worker and its executors at: the container's
     # hostname (its short ID, which the compose network resolves), or `worker --host IP` for a worker on another machine.
     host=$(hostname); [ "${2:-}" != --host ] || host=$3
