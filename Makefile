@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install lock demo test lab docs check-docs export image up down status logs psql test-docker bench
+.PHONY: install lock demo test lab docs check-docs export image up down status logs psql test-docker outputs bench
 install: $(VENV)/.installed
 
 $(VENV)/.installed: settings.ini setup.py requirements.lock
@@ -102,6 +102,12 @@ psql:
 ## The Docker stage: lint, build, start the stack, test it as a user would (tests/: the three steps run in the stack's
 ## Jupyter among them, their runs kept for the docs), remove it with its volumes
 test-docker: install
-	$(BIN)/hadolint docker/Dockerfile docker/postgres-standin/Dockerfile
+	$(BIN)/hadolint docker/Dockerfile docker/Dockerfile.ready-image docker/postgres-standin/Dockerfile
 	$(MAKE) up
 	$(BIN)/python -m pytest -p no:cacheprovider tests; status=$$?; $(MAKE) down VOLUMES=1; exit $$status
+
+## The steps' outputs in nbs/, from a run of each in the stack's Jupyter (2 workers), for readers on GitHub; CI checks
+## that each comes from its cell's current source (tools/outputs.py)
+outputs: up
+	$(BIN)/python -m pytest -p no:cacheprovider tests/test_compose.py -k step_runs_top_to_bottom; status=$$?; $(MAKE) down VOLUMES=1; \
+	  [ $$status = 0 ] && $(BIN)/python tools/outputs.py commit && $(BIN)/nbdev_clean

@@ -3,7 +3,7 @@
 Everything goes through the ports published on 127.0.0.1 (Jupyter, the Spark UIs) or `docker exec` into the
 stack's own containers, as a person following the course would.
 """
-import asyncio, json, re, subprocess, sys, tempfile, time, urllib.error, urllib.request, uuid
+import asyncio, json, re, subprocess, sys, time, urllib.error, urllib.request, uuid
 from importlib.metadata import requires
 from pathlib import Path
 import pytest
@@ -142,16 +142,10 @@ with connect(cfg) as con, con.cursor() as cur:
     assert f"('{ENV['POSTGRES_USER']}', True) None False" in out, out
     assert SECRETS['postgres_password'] not in out
 
-@pytest.mark.parametrize('step', ['00_image', '01_cluster', '02_project'])
+@pytest.mark.parametrize('step', nbrun.STEPS)
 def test_step_runs_top_to_bottom_in_the_stacks_jupyter(step):
     "Each step, unchanged, run by the master container's own Jupyter kernel; the run is kept for the docs."
-    master = container('spark-master')
-    r = subprocess.run(['docker', 'exec', master, 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--output-dir', '/tmp/executed',
-                        '--ExecutePreprocessor.timeout=900', f'nbs/{step}.ipynb'], capture_output=True, text=True, timeout=1200)
-    assert r.returncode == 0, r.stderr[-3000:]
-    with tempfile.TemporaryDirectory() as d:
-        subprocess.run(['docker', 'cp', f'{master}:/tmp/executed/{step}.ipynb', d], check=True, capture_output=True)
-        nbrun.keep_run(Path(d)/f'{step}.ipynb', ROOT/'nbs'/f'{step}.ipynb', where='the compose stack')
+    nbrun.run_in_stack(container('spark-master'), step, keep_as=f"the compose stack, {len(worker_addresses())} workers")
     if step == '02_project':  # the two tables, as the postgres container itself sees them
         assert psql('select (select count(*) from carrier_monthly_stats) || \',\' || (select count(*) from route_stats)') == '185,224'
         assert psql('select count(*) from (select carrier, year, month from carrier_monthly_stats group by 1, 2, 3 having count(*) > 1) d') == '0'

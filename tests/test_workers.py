@@ -8,6 +8,8 @@ import json, os, subprocess, sys, time
 from pathlib import Path
 import pytest
 from sparkcluster.cluster import cluster_status
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'tools'))
+import nbrun
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = 'sparkcluster-workers'
@@ -73,6 +75,12 @@ def test_three_workers_alive_and_each_takes_tasks(stack):
     assert len(set(workers)) == 3
     tasks = tasks_per_worker(3)
     assert sorted(tasks) == workers and all(tasks.values()), tasks
+
+@pytest.mark.parametrize('step', nbrun.STEPS)
+def test_each_step_runs_top_to_bottom_with_three_workers(stack, step):
+    "The course with SPARK_WORKERS=3, as a student who scaled the stack runs it (before the outside worker joins)."
+    alive_workers(3)
+    nbrun.run_in_stack(MASTER, step)
 
 def test_worker_outside_the_stack_joins_through_published_ports_and_takes_tasks(stack):
     # This machine's own address on the stack's network: the master, the drivers and the stack's executors reach the

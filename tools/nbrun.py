@@ -2,13 +2,13 @@
 
     python tools/nbrun.py nbs/02_project.ipynb
 
-Exit status 0 when every cell ran. nbdev's `add_show_docs` first adds a `show_doc` cell after each exported
+Exit status 0 when every cell ran and every exercise's check was proven both ways (tools/exercises.py). nbdev's `add_show_docs` first adds a `show_doc` cell after each exported
 definition that has none, so the API docs are rendered by the same run that tests the code. The executed copy
 goes to _build/executed/, tagged with the digest of its sources, so that `make docs` shows the outputs of a real
 run of the current notebook and only runs the notebooks the tests have not. `keep_run` keeps a run made
 elsewhere (a step run in the stack's Jupyter by tests/test_compose.py) the same way.
 """
-import hashlib, json, logging, os, sys, time
+import hashlib, json, logging, os, subprocess, sys, tempfile, time
 from pathlib import Path
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
@@ -16,8 +16,10 @@ from fastcore.xtras import working_directory
 from nbdev.config import get_config
 from nbdev.process import NBProcessor
 from nbdev.processors import add_show_docs
+from exercises import Prover
 
 ROOT = get_config().config_path
+STEPS = ('00_image', '01_cluster', '02_project')  # the course, in order
 EXECUTED = ROOT/'_build'/'executed'
 
 def digest(src:Path)->str:
@@ -55,10 +57,14 @@ def run(src:Path)->bool:
         return (getattr(cell, 'directives_', {}) or {}).get('eval:', [''])[0].lower() == 'false'
     shell, start, ok = CaptureShell(src), time.time(), False
     shell.run_cell('from nbdev.showdoc import show_doc')
+    prover = Prover(shell)
     try:
-        with working_directory(src.parent): shell.run_all(nb, exc_stop=True, preproc=no_eval)
+        with working_directory(src.parent): shell.run_all(nb, exc_stop=True, preproc=no_eval, postproc=prover)
         ok = True
     except Exception: sys.stderr.write(shell.prettytb(fname=src) + '\n')
+    if ok and (unproven := prover.failures(nb)):
+        print(f"    {src.name}: checks not proven both ways: {'; '.join(unproven)}", file=sys.stderr)
+        ok = False
     keep(nb, src, ok, 'local', sources)
     print(f"    {src}: {'ok' if ok else 'FAILED'} in {time.time()-start:.0f}s", file=sys.stderr)
     return ok
@@ -73,6 +79,16 @@ def keep_run(executed:Path, src:Path, where:str):
         if getattr(cell, 'has_sd', False): shell.cell(cell)
     if shell.exc: raise shell.exc
     keep(nb, src, True, where, sources)
+
+def run_in_stack(master:str, step:str, keep_as:str|None=None):
+    "Run nbs/`step`.ipynb top to bottom in the Jupyter kernel of a stack's master container, as a student does; keep it `keep_as`."
+    r = subprocess.run(['docker', 'exec', master, 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--output-dir', '/tmp/executed',
+                        '--ExecutePreprocessor.timeout=900', f'nbs/{step}.ipynb'], capture_output=True, text=True, timeout=1200)
+    assert r.returncode == 0, r.stderr[-3000:]
+    if keep_as:
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run(['docker', 'cp', f'{master}:/tmp/executed/{step}.ipynb', d], check=True, capture_output=True)
+            keep_run(Path(d)/f'{step}.ipynb', ROOT/'nbs'/f'{step}.ipynb', where=keep_as)
 
 if __name__ == '__main__':
     logging.basicConfig(level=logging.INFO, format="    %(name)s: %(message)s", stream=sys.stderr)
