@@ -81,7 +81,7 @@ up: image
 	  && echo "Jupyter (the driver, on the master node): http://127.0.0.1:8888/lab?token=$$token  (the steps are in nbs/)" \
 	  && echo "Spark master UI: http://127.0.0.1:8080   workers: $$($(COMPOSE_RUN) ps spark-worker \
 	       --format '{{range .Publishers}}{{if .PublishedPort}}http://{{.URL}}:{{.PublishedPort}} {{end}}{{end}}' | sort | tr -d '\n')" \
-	  && echo "Spark Connect: sc://localhost:15002 (its token in docker/secrets/spark_connect_token; step 2's last section)"
+	  && echo "Spark Connect: sc://localhost:15002 (its token in docker/secrets/spark_connect_token; nbs/05_connect.ipynb)"
 
 ## Stop the stack (add VOLUMES=1 to delete the PostgreSQL data too)
 down:

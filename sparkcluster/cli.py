@@ -10,6 +10,7 @@ import argparse, os, shlex, sys, threading, time
 from pathlib import Path
 from .image import SparkclusterError, find_jdbc_jar
 from .cluster import is_connect, spark_session, status_table
+from .connect import connect_session
 from .project import connect, pg_config, raw_files, run_pipeline
 from .local_cluster import CONNECT_PORT, LocalCluster, connect_server_command, state_home, write_connect_conf
 from .local_postgres import LocalPostgres
@@ -92,9 +93,10 @@ def _pipeline(spark, cfg, a):
     finally: spark.stop()
 
 def _run(a):
-    "The pipeline against $SPARK_MASTER_URL (else the local cluster) and the database of the libpq variables."
+    "The pipeline against $SPARK_REMOTE (a Spark Connect server), else $SPARK_MASTER_URL (else the local cluster), and the database of the libpq variables."
     cfg = pg_config()
     connect(cfg).close()  # a wrong address or password is reported before Spark starts
+    if os.environ.get('SPARK_REMOTE'): return _pipeline(connect_session(), cfg, a) or 0  # pyspark's variable: a Connect session
     cluster, _ = _services(a)
     if not os.environ.get('SPARK_MASTER_URL'): os.environ.update(cluster.env)  # else the local cluster, when it runs
     _pipeline(spark_session(app_name='practical-project', verbose=a.verbose), cfg, a)
@@ -164,7 +166,7 @@ def parser()->argparse.ArgumentParser:
             'Check everything the project needs, start the local cluster and PostgreSQL (unless they run), load the data, compute and '
             'write the two result tables, then stop the cluster if the demo started it. The database keeps the results.', [workers, data])
     command('run', _run, 'run the practical project on an existing cluster and database',
-            'Run the practical project against $SPARK_MASTER_URL (else the local cluster) and the PostgreSQL named by PGHOST, PGPORT, '
+            'Run the practical project against $SPARK_REMOTE (a Spark Connect server), else $SPARK_MASTER_URL (else the local cluster) and the PostgreSQL named by PGHOST, PGPORT, '
             'PGDATABASE, PGUSER, PGPASSWORD (or PGPASSFILE).', [data])
     return p
 

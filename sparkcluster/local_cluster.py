@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from fastcore.basics import patch, store_attr
 from .image import SparkclusterError, find_jdbc_jar, java_version, spark_home
-from .cluster import _listens, cluster_status, spark_defaults
+from .cluster import listens, cluster_status, spark_defaults
 
 # %% ../nbs/10_local_cluster.ipynb #5dfda155
 def state_home()->Path:
@@ -269,7 +269,7 @@ def _start_connect(self:LocalCluster, s:dict, timeout:float, quiet:bool):
         p = subprocess.Popen(connect_server_command(conf, s['master_url']), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                              start_new_session=True, env={**os.environ, 'SPARK_HOME': spark_home(), 'SPARK_LOCAL_IP': '127.0.0.1', 'PGPASSFILE': passfile})
     t0 = time.time()
-    while not _listens('127.0.0.1', port):
+    while not listens('127.0.0.1', port):
         if p.poll() is not None or time.time() - t0 > timeout:
             _terminate(p.pid)
             raise SparkclusterError(f"the Spark Connect server did not start; its log ({log}) ends with:\n{_tail(str(log))}")

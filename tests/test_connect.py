@@ -16,14 +16,15 @@ TOKEN_FILE = ROOT/'docker'/'secrets'/'spark_connect_token'
 CLIENT = """
 import json, sys, time
 from dataclasses import replace
-from sparkcluster.cluster import cluster_cores, is_connect, spark_session
+from sparkcluster.cluster import cluster_cores, is_connect
+from sparkcluster.connect import connect_session
 from sparkcluster.project import differences_from_sql, pg_config, query, run_pipeline
 schema, raw, load = sys.argv[1], sys.argv[2], sys.argv[3] == 'load'
 cfg = pg_config()
 query(cfg, f'CREATE SCHEMA IF NOT EXISTS {schema}')
 cfg = replace(cfg, options={**cfg.options, 'options': f'-c search_path={schema},{raw}'})
 t0 = time.time()
-spark = spark_session()  # SPARK_REMOTE: a Connect session
+spark = connect_session()  # on $SPARK_REMOTE
 started = time.time() - t0
 report = run_pipeline(spark, cfg, load=load, log=lambda line: print(line, file=sys.stderr))
 print(json.dumps(dict(connect=is_connect(spark), cores=cluster_cores(spark), session_start=started, seconds=report['seconds'],
@@ -73,7 +74,7 @@ def refusal(env, code):
 
 def test_a_client_without_the_token_is_refused_in_one_line(client_env):
     env = {k: v for k, v in client_env.items() if k != 'SPARK_CONNECT_TOKEN_FILE'}
-    err, code = refusal(env, 'from sparkcluster.cluster import spark_session; spark_session()')
+    err, code = refusal(env, 'from sparkcluster.connect import connect_session; connect_session()')
     line = err.splitlines()[-1]
     assert code != 0 and line.startswith('sparkcluster.image.SparkclusterError: the Spark Connect server at sc://localhost:15002') \
         and 'refused this client (No authentication token provided)' in line, line
