@@ -81,8 +81,11 @@ def keep_run(executed:Path, src:Path, where:str):
     keep(nb, src, True, where, sources)
 
 def run_in_stack(master:str, step:str, keep_as:str|None=None):
-    "Run nbs/`step`.ipynb top to bottom in the Jupyter kernel of a stack's master container, as a student does; keep it `keep_as`."
-    r = subprocess.run(['docker', 'exec', master, 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--output-dir', '/tmp/executed',
+    "Run nbs/`step`.ipynb top to bottom in a Jupyter kernel of a stack's master container, as a student does; keep it `keep_as`."
+    # As the user Jupyter runs as there, the owner of nbs/, with the home and the Spark configuration the entrypoint gave it
+    owner = (ROOT/'nbs').stat().st_uid
+    home = subprocess.run(['docker', 'exec', master, 'sh', '-c', f'getent passwd {owner} | cut -d: -f6'], capture_output=True, text=True, check=True).stdout.strip()
+    r = subprocess.run(['docker', 'exec', '-u', str(owner), '-e', f'HOME={home}', '-e', f'SPARK_CONF_DIR={home}/conf', master, 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--output-dir', '/tmp/executed',
                         '--ExecutePreprocessor.timeout=900', f'nbs/{step}.ipynb'], capture_output=True, text=True, timeout=1200)
     assert r.returncode == 0, r.stderr[-3000:]
     if keep_as:
