@@ -8,7 +8,7 @@ __all__ = ['DRIVER_JVM_OPTIONS', 'SETTINGS_WHY', 'default_master', 'master_ui_ur
            'settings_table', 'driver_log', 'spark_session', 'is_connect', 'cluster_cores']
 
 # %% ../nbs/01_cluster.ipynb #9fe24965
-import getpass, json, os, re, socket, sys, tempfile, urllib.request
+import getpass, json, os, re, socket, sys, tempfile, time, urllib.request
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from .image import SparkclusterError, find_jdbc_jar, import_pyspark, versions
@@ -183,12 +183,20 @@ def _stderr_to(path:Path):
     try: yield
     finally: os.dup2(saved, 2); os.close(saved)
 
-def _note_holding(master:str):
-    "One line on stderr when other applications hold the cores of `master`: this session's jobs will wait for them."
-    if others := cluster_status(master_ui_url(master))['holding']:
+def _free_workers(master:str)->int:
+    "How many ALIVE workers `master` can give a new session: 0, and one line on stderr, while other applications hold the cores."
+    st = cluster_status(master_ui_url(master))
+    if others := st['holding']:
         print(f"note: {master} already runs {', '.join(others)}; this session's jobs wait for its cores until "
               f"{'that application stops' if len(others) == 1 else 'those applications stop'} (spark.stop() in their notebooks)",
               file=sys.stderr, flush=True)
+        return 0
+    return sum(w['state'] == 'ALIVE' for w in st['workers'])
+
+def _wait_for_executors(spark, n:int, timeout:float=30):
+    "Until `n` executors have registered (at most `timeout` s), so that the cluster's cores are counted once they are all there."
+    deadline = time.time() + timeout
+    while spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1 < n and time.time() < deadline: time.sleep(0.2)
 
 # %% ../nbs/01_cluster.ipynb #eaaaf35f
 def spark_session(master:str|None=None, # local[*], spark://host:port; defaults to default_master()
@@ -209,7 +217,7 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
     host = driver_host_for(master)
     active = SparkSession.getActiveSession()
     if active is not None and active.sparkContext.master != master: active.stop()
-    if on_cluster and SparkSession.getActiveSession() is None: _note_holding(master)
+    free = _free_workers(master) if on_cluster and SparkSession.getActiveSession() is None else 0
     os.environ.setdefault('SPARK_LOCAL_IP', host)  # the JVM's own default address, before it starts
     os.environ.setdefault('PYSPARK_PYTHON', sys.executable)  # the executors run this Python
     builder = SparkSession.builder.master(master).appName(app_name)
@@ -221,6 +229,7 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
         if 'stopped SparkContext' not in str(e): raise
         raise SparkclusterError(f"the master at {master} did not accept this driver (registration gave up): it needs the cluster's "
                                 "RPC secret, which the stack's Jupyter and `eval \"$(sparkcluster env)\"` give through SPARK_CONF_DIR") from None
+    _wait_for_executors(spark, free)  # one per worker, else the cores counted below would be those of the first to register
     if 'spark.sql.shuffle.partitions' not in (conf or {}):
         spark.conf.set('spark.sql.shuffle.partitions', spark.sparkContext.defaultParallelism)
     if on_cluster:
