@@ -9,12 +9,14 @@ run of the current notebook and only runs the notebooks the tests have not. `kee
 elsewhere (a step run in the stack's Jupyter by tests/test_compose.py) the same way.
 """
 import hashlib, json, logging, os, subprocess, sys, tempfile, time
+from contextlib import contextmanager
 from pathlib import Path
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 from fastcore.xtras import working_directory
 from nbdev.config import get_config
 from nbdev.process import NBProcessor
+import nbdev.processors
 from nbdev.processors import add_show_docs
 from exercises import Prover
 
@@ -44,8 +46,14 @@ def keep(nb, src:Path, ok:bool, where:str, sources:str):
     EXECUTED.mkdir(parents=True, exist_ok=True)
     write_nb(nb, executed_copy(src))
 
+def _every_export(cell)->bool:
+    "nbdev's rule for adding a show_doc cell, hidden exports included: the steps hide their helpers' code, not their docs."
+    d = cell.directives_
+    return bool(cell.source and cell.cell_type == 'code' and {'export', 'exports'} & set(d) and d.get('include:') != ['false'])
+
 def with_show_docs(nb):
-    "`nb` with a show_doc cell after each exported definition (nbdev's add_show_docs)."
+    "`nb` with a show_doc cell after each exported definition (nbdev's add_show_docs), also those whose code is hidden."
+    nbdev.processors._want_doc = _every_export  # the rule add_show_docs asks; nbdev's own skips hidden cells
     return NBProcessor(nb=nb, procs=[add_show_docs], rm_directives=False, process=True).nb
 
 def run(src:Path)->bool:
@@ -79,6 +87,18 @@ def keep_run(executed:Path, src:Path, where:str):
         if getattr(cell, 'has_sd', False): shell.cell(cell)
     if shell.exc: raise shell.exc
     keep(nb, src, True, where, sources)
+
+@contextmanager
+def leaving_services_as_found():
+    "Stop, at the end, the local services (cluster, database) that started meanwhile: the notebooks leave them running."
+    from sparkcluster.local_cluster import LocalCluster
+    from sparkcluster.local_postgres import LocalPostgres
+    services = (LocalCluster, LocalPostgres)
+    running = [s for s in services if s().status()['state'] != 'NOT RUNNING']
+    try: yield
+    finally:
+        for s in services:
+            if s not in running: s().stop()
 
 def run_in_stack(master:str, step:str, keep_as:str|None=None):
     "Run nbs/`step`.ipynb top to bottom in a Jupyter kernel of a stack's master container, as a student does; keep it `keep_as`."
