@@ -2,24 +2,19 @@
 import subprocess, sys
 from pathlib import Path
 import pytest
-from sparkcluster.local_cluster import LocalCluster
-from sparkcluster.local_postgres import LocalPostgres
 
 # Each notebook runs in a fresh interpreter: its own Spark driver and servers, whatever the others left.
 # tools/nbrun.py also keeps the run with its outputs, which `make docs` shows.
 NBRUN = Path(__file__).parent/'tools'/'nbrun.py'
-# The local services the steps start when no stack is named, and leave running for the next notebook.
-SHARED = (LocalCluster, LocalPostgres)
+sys.path.insert(0, str(NBRUN.parent))
+import nbrun
+# The local services the steps start when no stack is named, and leave running for the next notebook: stopped at the end
+# unless they ran before, so that the tests leave the machine as they found it.
+LEAVING = nbrun.leaving_services_as_found()
 
-RUNNING_BEFORE = []
+def pytest_sessionstart(session): LEAVING.__enter__()
 
-def pytest_sessionstart(session):
-    RUNNING_BEFORE.extend(s for s in SHARED if s().status()['state'] != 'NOT RUNNING')
-
-def pytest_sessionfinish(session):
-    "Leave the machine as the tests found it: stop the local services they started."
-    for s in SHARED:
-        if s not in RUNNING_BEFORE: s().stop()
+def pytest_sessionfinish(session): LEAVING.__exit__(None, None, None)
 
 def pytest_collect_file(file_path, parent):
     if file_path.suffix == '.ipynb' and not file_path.name.startswith('_') and '.ipynb_checkpoints' not in file_path.parts:

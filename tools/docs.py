@@ -143,6 +143,6 @@ def render_preview(proc:Path, nbs:list):
 
 if __name__ == '__main__':
     nbs = notebooks()
-    run_notebooks(nbs)
+    with nbrun.leaving_services_as_found(): run_notebooks(nbs)  # a notebook run here starts the local services; stop them after
     stage(nbs)
     render_preview(process(), nbs)
