@@ -121,6 +121,17 @@ def _demo(a):
           f"-c 'table route_stats order by flights desc limit 5'")
     return 0
 
+# %% ../nbs/12_cli.ipynb #a7c3e1d2
+# Each numeric option's smallest and largest value (None: no largest)
+_RANGES = dict(workers=(1, None), cores=(1, None), partitions=(1, None), timeout=(1, None), port=(1, 65535), ui_port=(1, 65535))
+
+def _check_ranges(args):
+    "A one-line error for the first numeric option outside its range, before anything starts."
+    for name, (low, high) in _RANGES.items():
+        value = getattr(args, name, None)
+        if value is not None and not (low <= value and (high is None or value <= high)):
+            raise SparkclusterError(f"--{name.replace('_', '-')} must be {f'{low} to {high}' if high else f'{low} or more'}, not {value:g}")
+
 # %% ../nbs/12_cli.ipynb #dfaba113
 def parser()->argparse.ArgumentParser:
     "The command line: `sparkcluster demo|up|status|env|run|down|connect-server`."
@@ -174,7 +185,7 @@ def main(argv:list|None=None # arguments, defaults to sys.argv[1:]
         ):
     "Run the `sparkcluster` command; one-line errors and a non-zero exit code on failure."
     args = parser().parse_args(argv)
-    try: code = args.func(args)
+    try: code = _check_ranges(args) or args.func(args)
     except SparkclusterError as e:
         print(f"error: {e}", file=sys.stderr)
         code = 1
