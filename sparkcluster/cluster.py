@@ -106,10 +106,11 @@ def _version_mismatch(driver:dict, executor:dict)->str|None:
 def check_versions(spark)->dict:
     "The driver's Spark and Python versions, after checking that every executor runs the same; else a one-line error."
     from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PythonException
     sc, driver = spark.sparkContext, versions(jvm=False)
     n = max(2, sc.defaultParallelism)
     try: executors = sc.parallelize(range(n), n).map(lambda _: versions(jvm=False)).collect()
-    except Py4JJavaError as e:  # PySpark itself refuses a worker whose Python differs, before our task runs
+    except (PythonException, Py4JJavaError) as e:  # PySpark itself refuses a worker whose Python differs, before our task runs (4.3: as a PythonException)
         m = re.search(r'different version:? *(\d+\.\d+) than that in driver', str(e))
         if not m: raise
         executors = [dict(driver, python=m.group(1))]

@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['CONNECT_PORT', 'CONNECT_SETTINGS', 'FAIR_POOL', 'state_home', 'state_lock', 'free_port', 'LocalService',
-           'LocalCluster', 'write_connect_conf', 'connect_server_command', 'use_local_cluster']
+           'LocalCluster', 'write_connect_conf', 'connect_server_command', 'stopped_after_nbdev_test',
+           'use_local_cluster']
 
 # %% ../nbs/10_local_cluster.ipynb #0e472660
-import atexit, fcntl, json, os, re, secrets, signal, socket, subprocess, sys, time
+import atexit, fcntl, json, multiprocessing.util, os, re, secrets, signal, socket, subprocess, sys, time
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.basics import patch, store_attr
@@ -128,7 +129,9 @@ def _launch(cluster:LocalCluster, name:str, host:str, args:list)->tuple:
     "Start one Spark daemon (`Master` or `Worker`) bound to `host`, its output in a log file; its state and process."
     log = cluster.folder/'logs'/f'{name}.log'
     env = {**os.environ, 'SPARK_HOME': spark_home(), 'SPARK_LOCAL_IP': host, 'SPARK_WORKER_DIR': str(cluster.folder/'work'/name),
-           'SPARK_CONF_DIR': str(cluster.conf_dir)}
+           'SPARK_CONF_DIR': str(cluster.conf_dir),
+           # the master's REST submission server (on by default since Spark 4.1) takes jobs without the secret: off
+           'SPARK_MASTER_OPTS': '-Dspark.master.rest.enabled=false'}
     cls = 'org.apache.spark.deploy.master.Master' if name == 'master' else 'org.apache.spark.deploy.worker.Worker'
     with open(log, 'wb') as out:
         p = subprocess.Popen([os.path.join(spark_home(), 'bin', 'spark-class'), cls, *map(str, args)], env=env,
@@ -319,9 +322,21 @@ def env(self:LocalCluster)->dict:
     connect = dict(SPARK_CONNECT_URL=s['connect']['url'], SPARK_CONNECT_TOKEN_FILE=str(self.token_file)) if s.get('connect') else {}
     return dict(SPARK_MASTER_URL=s['master_url'], SPARK_MASTER_UI_URL=s['ui_url'], SPARK_CONF_DIR=str(self.conf_dir), **connect)
 
+def stopped_after_nbdev_test(service:LocalService, # the local cluster or the local PostgreSQL
+                             name:str, # what it is, for the line that says it stopped
+                            ):
+    "Under `nbdev_test` (which sets IN_TEST), stop `service` when the test process ends, unless it ran before: the notebooks leave it running for the next one."
+    if not os.environ.get('IN_TEST') or service.status()['state'] != 'NOT RUNNING': return
+    def stop():
+        if service.stop(): print(f"nbdev_test has ended: stopped {name}, which its notebooks started", file=sys.__stderr__)
+    # Run at the exit of nbdev_test's worker processes too (atexit is not): they end after the last notebook
+    multiprocessing.util.Finalize(None, stop, exitpriority=0)
+
 def use_local_cluster(connect:bool=False, # also its Spark Connect server
                      )->str:
     "Start the local cluster unless it runs (it keeps running), point SPARK_MASTER_URL, SPARK_MASTER_UI_URL and SPARK_CONF_DIR (and SPARK_CONNECT_*) at it; its master URL."
-    env = LocalCluster().start(stop_at_exit=False, connect=connect).env
+    cluster = LocalCluster()
+    stopped_after_nbdev_test(cluster, 'the local cluster')
+    env = cluster.start(stop_at_exit=False, connect=connect).env
     os.environ.update(env)
     return env['SPARK_MASTER_URL']

@@ -14,7 +14,7 @@ from pathlib import Path
 from fastcore.basics import patch
 from .image import SparkclusterError
 from .project import PgConfig, connect, ident, log, _first_line
-from .local_cluster import LocalService, state_home, state_lock, free_port
+from .local_cluster import LocalService, state_home, state_lock, free_port, stopped_after_nbdev_test
 
 # %% ../nbs/11_local_postgres.ipynb #fb2efd95
 def pg_bin(name:str # a PostgreSQL server program: initdb, pg_ctl, postgres
@@ -140,7 +140,9 @@ def stop(self:LocalPostgres)->bool:
 # %% ../nbs/11_local_postgres.ipynb #3f05dfba
 def use_local_postgres()->PgConfig:
     "Start the local PostgreSQL unless it runs (it keeps running), set the PG* variables to it (PGPASSFILE, no password); its settings."
-    cfg = LocalPostgres().start().config
+    db = LocalPostgres()
+    stopped_after_nbdev_test(db, 'the local PostgreSQL')
+    cfg = db.start().config
     os.environ.update(cfg.libpq_env)
     return cfg
 

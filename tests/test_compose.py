@@ -107,6 +107,15 @@ def test_published_ports_bind_loopback_only():
     published = re.findall(r'([\d.:\[\]]+):\d+->', ports)
     assert published and all(p == '127.0.0.1' for p in published), ports
 
+def test_masters_rest_submission_server_is_off():
+    "Spark 4.1+ opens a REST submission server on the master unless told not to: it asks for no secret, so nothing may listen."
+    submit = ['curl', '-sS', '-o', '/dev/null', '-X', 'POST', 'http://spark-master:6066/v1/submissions/create']
+    r = subprocess.run(['docker', 'exec', container('spark-worker-1'), *submit], capture_output=True, text=True)
+    assert r.returncode == 7 and 'Failed to connect' in r.stderr, (r.returncode, r.stderr)  # 7: nothing listens
+    logs = subprocess.run(['docker', 'logs', container('spark-master')], capture_output=True, text=True)
+    log = logs.stdout + logs.stderr
+    assert 'Starting Spark master' in log and 'REST server' not in log, log[-2000:]
+
 JOB = '''
 import json, time, urllib.request
 from sparkcluster.cluster import spark_session
