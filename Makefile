@@ -3,11 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install lock demo test lab docs check-docs export image up down status logs psql test-docker outputs bench
+.PHONY: install lock demo test test-bare lab docs check-docs export image smoke up down status logs psql test-docker outputs bench
 install: $(VENV)/.installed
 
+# The venv only: the commands that run Spark or PostgreSQL on this machine check the system packages themselves,
+# so that the Docker way (make up) needs none of them here.
 $(VENV)/.installed: settings.ini setup.py requirements.lock
-	bash tools/install-system.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q --constraint requirements.lock -e '.[dev]'
@@ -26,10 +27,15 @@ demo: install
 	bash tools/install-system.sh
 	$(BIN)/sparkcluster demo $(ARGS)
 
-## Run the notebooks as tests (one pytest item each; ends with "N passed, N failed")
+## Run the notebooks as tests (one pytest item each; ends with "N passed, N failed"); NOTEBOOKS="nbs/10_local_cluster.ipynb ..." runs those
+NOTEBOOKS ?= nbs
 test: install
 	bash tools/install-system.sh
-	$(BIN)/python -m pytest -s -p no:cacheprovider nbs
+	$(BIN)/python -m pytest -s -p no:cacheprovider $(NOTEBOOKS)
+
+## The notebooks that start local services, in a bare Debian container (no ps, no IPv6 loopback), root: as a newcomer runs them
+test-bare:
+	bash tools/test-bare.sh $(BASE_IMAGE)
 
 ## Jupyter on this machine (127.0.0.1, token printed below), to run the steps yourself without Docker
 lab: install
@@ -49,6 +55,7 @@ check-docs: docs
 
 ## Benchmarks (minutes): writes and reads side by side (bench/RESULTS.md), then the project at 1x, 10x, 30x (bench/SCALING.md)
 bench: install
+	bash tools/install-system.sh
 	$(BIN)/python bench/write.py
 	$(BIN)/python bench/scale.py
 
@@ -63,11 +70,21 @@ COMPOSE ?= $(BIN)/docker-compose
 COMPOSE_RUN = BASE_IMAGE=$(BASE_IMAGE) $(COMPOSE) --env-file docker/.env -f docker/compose.yaml
 PYSPARK_PIN := $(shell sed -n 's/^requirements = .*\(pyspark\)\(\[[a-z]*\]\)\{0,1\}\(==[^ ]*\).*/\1\3/p' settings.ini)
 
-## Build the image (this machine's extra CA certificates and a cached pyspark wheel are passed in, never committed)
+# Another CPU's image, e.g. PLATFORM=linux/arm64 on an amd64 machine (under emulation: docker/emulation.sh), is
+# tagged apart (sparkcluster:arm64), so that the stack keeps this machine's own.
+PLATFORM ?=
+IMAGE := sparkcluster:$(if $(PLATFORM),$(notdir $(PLATFORM)),latest)
+
+## Build the image (this machine's extra CA certificates and a cached pyspark wheel are passed in, never committed);
+## PLATFORM=linux/arm64 builds sparkcluster:arm64 (with BASE_IMAGE an arm64 base where no registry is reachable)
 image: install
 	cp /usr/local/share/ca-certificates/*.crt docker/certs/ 2>/dev/null || true
 	$(BIN)/pip wheel -q --no-deps -w docker/wheels '$(PYSPARK_PIN)'
-	docker build -t sparkcluster:latest --build-arg BASE_IMAGE=$(BASE_IMAGE) -f docker/Dockerfile .
+	docker build $(if $(PLATFORM),--platform $(PLATFORM)) -t $(IMAGE) --build-arg BASE_IMAGE=$(BASE_IMAGE) -f docker/Dockerfile .
+
+## The image's smoke test: its versions and JDBC driver, a master and a worker from it, a job (PLATFORM= as for image)
+smoke:
+	bash docker/smoke-test.sh $(IMAGE)
 
 ## Start the stack and wait until every service is healthy; prints the Jupyter URL (SPARK_WORKERS=3 make up: 3 workers)
 up: image
