@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build a Debian base image locally (debootstrap + docker import), for machines
+# Build a Debian base image locally (debootstrap, then docker load of an image archive), for machines
 # that reach Debian's package mirror but no image registry.
 # Usage: docker/local-base.sh [IMAGE] [PLATFORM]   (default sparkcluster/debian:bookworm, this machine's platform)
 #   docker/local-base.sh sparkcluster/debian:bookworm-arm64 linux/arm64   # another CPU: needs docker/emulation.sh first
@@ -25,7 +25,7 @@ security=$(apt_uris | grep -E '/debian-security/?$' | head -n 1 || true)
 [ -n "$mirror" ] || { echo "error: no Debian mirror found in /etc/apt; configure apt with a Debian mirror first" >&2; exit 1; }
 rootfs=$(mktemp -d)
 trap 'rm -rf "$rootfs"' EXIT
-echo "debootstrap $suite ${platform:-} (about a minute, several under emulation)..."
+echo "debootstrap $suite${platform:+ for $platform} (about a minute; several under emulation)..."
 debootstrap --variant=minbase "${arch[@]}" "$suite" "$rootfs" "$mirror" >/dev/null
 {
   echo "deb $mirror $suite main"

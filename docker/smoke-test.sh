@@ -15,7 +15,7 @@ case $arch in arm64) machine=aarch64 ;; amd64) machine=x86_64 ;; *) machine=$arc
 pin=$(sed -n 's/^requirements = .*pyspark\(\[[a-z]*\]\)\{0,1\}==\([^ ]*\).*/\2/p' settings.ini)
 
 say "$image ($arch): versions"
-versions=$(docker run --rm --network none "$image" python -c \
+versions=$(docker run --rm --network none --platform "linux/$arch" "$image" python -c \
   'import json, platform; from sparkcluster.image import versions; print(json.dumps({**versions(), "machine": platform.machine()}))')
 echo "  $versions"
 python3 - "$versions" "$pin" "$machine" <<'PY' || fail "the image's versions are not the pinned ones (above)"
@@ -32,9 +32,9 @@ docker network create --internal "$name" >/dev/null
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$tmp/jupyter_token"
 chmod 644 "$tmp/jupyter_token"  # read by uid 185 in the container
 say "master (with Jupyter) and one worker"
-docker run -d --name "$name-master" --hostname smoke-master --network "$name" \
+docker run -d --platform "linux/$arch" --name "$name-master" --hostname smoke-master --network "$name" \
   -v "$tmp/jupyter_token:/run/secrets/jupyter_token:ro" "$image" master >/dev/null
-docker run -d --name "$name-worker" --network "$name" -e SPARK_MASTER_URL=spark://smoke-master:7077 "$image" worker >/dev/null
+docker run -d --platform "linux/$arch" --name "$name-worker" --network "$name" -e SPARK_MASTER_URL=spark://smoke-master:7077 "$image" worker >/dev/null
 for _ in $(seq 600); do
   [ "$(docker inspect --format '{{.State.Running}}' "$name-master" "$name-worker" | sort -u)" = true ] \
     || { docker logs "$name-master" 2>&1 | tail -20; docker logs "$name-worker" 2>&1 | tail -20; fail "a container stopped (its log above)"; }

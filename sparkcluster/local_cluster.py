@@ -325,8 +325,9 @@ def env(self:LocalCluster)->dict:
 def stopped_after_nbdev_test(service:LocalService, # the local cluster or the local PostgreSQL
                              name:str, # what it is, for the line that says it stopped
                             ):
-    "Under `nbdev_test` (which sets IN_TEST), stop `service` when the test process ends, unless it ran before: the notebooks leave it running for the next one."
-    if not os.environ.get('IN_TEST') or service.status()['state'] != 'NOT RUNNING': return
+    "In `nbdev_test`, stop `service` when the test process ends, unless it ran before: the notebooks leave it running for the next one."
+    # nbdev_test's workers are forked from it, with its argv; a notebook's own subprocesses are not nbdev_test
+    if Path(sys.argv[0]).name != 'nbdev_test' or service.status()['state'] != 'NOT RUNNING': return
     def stop():
         if service.stop(): print(f"nbdev_test has ended: stopped {name}, which its notebooks started", file=sys.__stderr__)
     # Run at the exit of nbdev_test's worker processes too (atexit is not): they end after the last notebook

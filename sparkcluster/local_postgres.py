@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from fastcore.basics import patch
 from .image import SparkclusterError
-from .project import PgConfig, connect, ident, log, _first_line
+from .project import PgConfig, connect, ident, log, error_line
 from .local_cluster import LocalService, state_home, state_lock, free_port, stopped_after_nbdev_test
 
 # %% ../nbs/11_local_postgres.ipynb #fb2efd95
@@ -38,7 +38,7 @@ def _server_user()->str|None:
 def _run_as(user:str|None, cmd:list, check:bool=True):
     "Run `cmd` from /, as `user` (through runuser) when given; with `check`, raise with its output when it fails."
     r = subprocess.run(['runuser', '-u', user, '--', *cmd] if user else cmd, capture_output=True, text=True, cwd='/')
-    if check and r.returncode: raise SparkclusterError(f"{Path(cmd[0]).name} failed: {_first_line(r.stderr or r.stdout)}")
+    if check and r.returncode: raise SparkclusterError(f"{Path(cmd[0]).name} failed: {error_line(r.stderr or r.stdout)}")
     return r
 
 # %% ../nbs/11_local_postgres.ipynb #b6bc49c2
@@ -194,7 +194,7 @@ def docker_postgres(image:str|None=None, # image with the official postgres cont
     with _cleanup(container.stop):
         try: container.start()
         except Exception as e:
-            raise SparkclusterError(f"cannot start a PostgreSQL container from {image}: {_first_line(str(e))} "
+            raise SparkclusterError(f"cannot start a PostgreSQL container from {image}: {error_line(str(e))} "
                                     "(set SPARKCLUSTER_POSTGRES_IMAGE to an image you have)") from None
         port = int(container.get_exposed_port(5432))
         log.info(f"PostgreSQL in a testcontainers container ({image}) on 127.0.0.1:{port}")

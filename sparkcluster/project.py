@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['log', 'JDBC_NAMES', 'LIBPQ_ENV', 'RAW_TABLES', 'FLIGHT_COLUMNS', 'RESULT_KEYS', 'SQL_REFERENCE', 'PgConfig',
-           'pg_config', 'ident', 'sql_ident', 'connect', 'query', 'read_table', 'write_table', 'default_data_dir',
-           'open_csv', 'check_header', 'raw_files', 'load_raw', 'read_raw', 'carrier_monthly_stats', 'route_stats',
-           'differences_from_sql', 'run_pipeline']
+           'pg_config', 'ident', 'sql_ident', 'error_line', 'connect', 'query', 'read_table', 'write_table',
+           'default_data_dir', 'open_csv', 'check_header', 'raw_files', 'load_raw', 'read_raw', 'carrier_monthly_stats',
+           'route_stats', 'differences_from_sql', 'run_pipeline']
 
 # %% ../nbs/02_project.ipynb #f377de45
 import getpass, hashlib, importlib.util, logging, math, os, re, time, uuid, zipfile
@@ -113,7 +113,7 @@ def sql_ident(name:str, what:str='table'):
     return sql.Identifier(*ident(name, what).split('.'))
 
 # %% ../nbs/02_project.ipynb #12cb4a91
-def _first_line(msg:str)->str:
+def error_line(msg:str)->str:
     "The informative line of a driver message: no 'connection to server ... failed:' or 'FATAL:' prefix."
     line = next((l.strip() for l in str(msg).splitlines() if l.strip()), 'unknown error')
     line = re.sub(r'^connection to server .*? failed:\s*', '', line)
@@ -127,7 +127,7 @@ def connect(cfg:PgConfig, # where to connect
     try: return psycopg2.connect(**{'connect_timeout': timeout, 'application_name': 'sparkcluster', **cfg.dsn})
     except psycopg2.OperationalError as e:
         raise SparkclusterError(f"cannot connect to PostgreSQL at {cfg.host}:{cfg.port}, database {cfg.database!r} as {cfg.user!r}: "
-                                f"{_first_line(cfg.mask(str(e)))}") from None
+                                f"{error_line(cfg.mask(str(e)))}") from None
 
 # %% ../nbs/02_project.ipynb #bcee53b8
 def query(cfg:PgConfig, # where to run it
@@ -163,9 +163,9 @@ def _clear_errors(cfg:PgConfig, doing:str):
     except Py4JJavaError as e:
         cause = e.java_exception
         while cause.getCause() is not None: cause = cause.getCause()
-        raise SparkclusterError(f"{doing} failed: {_first_line(cfg.mask(str(cause.getMessage())))}") from None
+        raise SparkclusterError(f"{doing} failed: {error_line(cfg.mask(str(cause.getMessage())))}") from None
     except PySparkException as e:
-        raise SparkclusterError(f"{doing} failed: {_first_line(cfg.mask(str(e)))}") from None
+        raise SparkclusterError(f"{doing} failed: {error_line(cfg.mask(str(e)))}") from None
 
 # %% ../nbs/02_project.ipynb #97905961
 def read_table(spark, # an active SparkSession
@@ -185,7 +185,7 @@ def read_table(spark, # an active SparkSession
     try:
         with con, con.cursor() as cur:
             try: cur.execute(sql.SQL('SELECT 1 FROM {} LIMIT 0').format(sql_ident(table)))
-            except Exception as e: raise SparkclusterError(f"cannot read {table}: {_first_line(str(e))}") from None
+            except Exception as e: raise SparkclusterError(f"cannot read {table}: {error_line(str(e))}") from None
             if partition_column:
                 cur.execute(sql.SQL('SELECT min({c}), max({c}) FROM {t}').format(c=sql_ident(partition_column, 'column'), t=sql_ident(table)))
                 lo, hi = cur.fetchone()
@@ -287,7 +287,7 @@ def write_table(df, # the DataFrame to write
                 with con, con.cursor() as cur: _swap_in(cur, staging, table, primary_key, expected)
             finally: con.close()
         except Exception as e:
-            msg = str(e) if isinstance(e, SparkclusterError) else _first_line(cfg.mask(str(e)))
+            msg = str(e) if isinstance(e, SparkclusterError) else error_line(cfg.mask(str(e)))
             if not msg.startswith(f"writing {table}"): msg = f"writing {table} failed: {msg}"
             error = SparkclusterError(msg if msg.endswith('left unchanged') else f"{msg}; {table} left unchanged")
             try: _drop_staging(cfg, table, only=staging, wait=30)  # the server may be coming back
