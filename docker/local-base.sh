@@ -15,7 +15,7 @@ if [ -n "$platform" ]; then
   deb_arch=${platform#linux/}; arch=(--arch "$deb_arch")
   case $deb_arch in arm64) cpu=aarch64 ;; amd64) cpu=x86_64 ;; *) cpu=$deb_arch ;; esac
   [ "$deb_arch" = "$(dpkg --print-architecture)" ] || [ -e "/proc/sys/fs/binfmt_misc/qemu-$cpu" ] \
-    || { echo "error: this machine cannot run $platform programs: run  bash docker/emulation.sh  first" >&2; exit 1; }
+    || { echo "error: this machine cannot run $platform programs: run  sudo bash docker/emulation.sh  first" >&2; exit 1; }
 fi
 # Use the mirror this machine's apt already uses, so no address is hard-coded.
 apt_uris() { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
