@@ -106,11 +106,11 @@ up: image
 down:
 	$(COMPOSE_RUN) down $(if $(VOLUMES),--volumes)
 
-## The services, and the Spark cluster as the master sees it (its UI, where compose publishes it)
-MASTER_UI = http://$(or $(shell sed -n 's/^BIND_ADDRESS=//p' docker/.env 2>/dev/null),127.0.0.1):8080
+## The services, and the Spark cluster as the master sees it (its UI where compose published it; 127.0.0.1:8080 when down)
 status:
 	$(COMPOSE_RUN) ps
-	$(BIN)/python -c "from sparkcluster.cluster import cluster_status, status_table; print(status_table(cluster_status('$(MASTER_UI)')))"
+	@ui=$$($(COMPOSE_RUN) port spark-master 8080 2>/dev/null); \
+	  $(BIN)/python -c "from sparkcluster.cluster import cluster_status, status_table; print(status_table(cluster_status('http://$${ui:-127.0.0.1:8080}')))"
 
 logs:
 	$(COMPOSE_RUN) logs --tail=100 -f
