@@ -14,6 +14,13 @@ $(VENV)/.installed: settings.ini setup.py requirements.lock
 	$(BIN)/pip install -q --constraint requirements.lock -e '.[dev]'
 	touch $@
 
+# The class-data archives the Spark JVMs start from (step 1), made once for this venv: after the system packages,
+# since they take a run of Java
+ARCHIVES := $(VENV)/share/sparkcluster/driver.jsa
+$(ARCHIVES): $(VENV)/.installed
+	bash tools/install-system.sh
+	$(BIN)/python -c 'from sparkcluster.local_cluster import make_jvm_archives; make_jvm_archives()'
+
 ## Resolve settings.ini's requirements again, with the image's own Python (Debian 12's 3.11, the oldest this project
 ## runs on), and write every version into requirements.lock: the venv and the image install from it
 ## (a pyspark wheel in docker/wheels, as make image leaves one, saves building it from its 430 MB source)
@@ -23,13 +30,13 @@ lock:
 	docker run --rm -u $$(id -u):$$(id -g) -v "$(CURDIR)":/src -w /src sparkcluster/system python3 tools/lock.py
 
 ## The practical project in one command: local cluster + local PostgreSQL (state in ~/.sparkcluster, root: /var/lib/sparkcluster)
-demo: install
+demo: install $(ARCHIVES)
 	bash tools/install-system.sh
 	$(BIN)/sparkcluster demo $(ARGS)
 
 ## Run the notebooks as tests (one pytest item each; ends with "N passed, N failed"); NOTEBOOKS="nbs/10_local_cluster.ipynb ..." runs those
 NOTEBOOKS ?= nbs
-test: install
+test: install $(ARCHIVES)
 	bash tools/install-system.sh
 	$(BIN)/python -m pytest -s -p no:cacheprovider $(NOTEBOOKS)
 
@@ -38,13 +45,13 @@ test-bare:
 	bash tools/test-bare.sh $(BASE_IMAGE)
 
 ## Jupyter on this machine (127.0.0.1, token printed below), to run the steps yourself without Docker
-lab: install
+lab: install $(ARCHIVES)
 	bash tools/install-system.sh
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --ServerApp.root_dir=nbs
 
 ## The docs, with the outputs of real runs (the tests' runs when current): the Quarto site in _docs/ where Quarto
 ## is installed, and always an offline preview, _build/preview/index.html
-docs: install
+docs: install $(ARCHIVES)
 	bash tools/install-system.sh
 	$(BIN)/python tools/docs.py
 
@@ -53,11 +60,13 @@ docs: install
 check-docs: docs
 	$(BIN)/python tools/check_docs.py
 
-## Benchmarks (minutes): writes and reads side by side (bench/RESULTS.md), then the project at 1x, 10x, 30x (bench/SCALING.md)
-bench: install
+## Benchmarks (minutes): writes and reads side by side (bench/RESULTS.md), the project at 1x, 10x, 30x (bench/SCALING.md),
+## start-up with the old code and the new (bench/STARTUP.md)
+bench: install $(ARCHIVES)
 	bash tools/install-system.sh
 	$(BIN)/python bench/write.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/startup.py
 
 ## Regenerate sparkcluster/ from the notebooks and clean the notebooks' metadata
 export: install

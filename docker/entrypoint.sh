@@ -33,6 +33,13 @@ as() {
   HOME=$home USER=$user SPARK_CONF_DIR=$home/conf exec "$@"
 }
 
+# The variables that start a Spark daemon (ROLE: master or worker) from its class-data archive (step 1), one per line:
+# Spark's configuration folder off its class path, as the archive requires, so the daemon gets spark-defaults.conf with
+# --properties-file instead, and a worker's executors get their settings from their driver.
+daemon_env() {
+  python -c "from sparkcluster.image import NO_CONF_DIR, archive_options as a; print(f'SPARK_CONF_DIR={NO_CONF_DIR}\nSPARK_DAEMON_JAVA_OPTS={a(\"$1\")}')"
+}
+
 # The notebook server runs as the owner of the mounted nbs/ folder, so that the notebooks you save are yours on the
 # host: started as root (compose's `user: root`), the entrypoint gives that uid a name if it has none, since Java and
 # Jupyter need one. Everything else runs as spark (uid 185). Started as another user, everything runs as that user.
@@ -48,8 +55,9 @@ notebook_user() {
 case "${1:-master}" in
   master)
     write_files /home/spark spark
-    as spark /home/spark /opt/spark/bin/spark-class org.apache.spark.deploy.master.Master \
-      --host "$(hostname)" --port 7077 --webui-port 8080 &
+    mapfile -t master_env < <(daemon_env master)
+    as spark /home/spark env "${master_env[@]}" /opt/spark/bin/spark-class org.apache.spark.deploy.master.Master \
+      --host "$(hostname)" --port 7077 --webui-port 8080 --properties-file /home/spark/conf/spark-defaults.conf &
     [ -s /run/secrets/jupyter_token ] || { echo "error: no Jupyter token in /run/secrets/jupyter_token: Jupyter never starts without one" >&2; exit 1; }
     student=$(notebook_user); home=$(getent passwd "$student" | cut -d: -f6)
     [ "$student" = spark ] || write_files "$home" "$student"
@@ -79,7 +87,9 @@ case "${1:-master}" in
     # The address the master, the drivers and the other workers reach this worker and its executors at: the container's
     # hostname (its short ID, which the compose network resolves), or `worker --host IP` for a worker on another machine.
     host=$(hostname); [ "${2:-}" != --host ] || host=$3
-    exec /opt/spark/bin/spark-class org.apache.spark.deploy.worker.Worker "$master_url" --host "$host" --webui-port 8081 ;;
+    mapfile -t worker_env < <(daemon_env worker)
+    exec env "${worker_env[@]}" /opt/spark/bin/spark-class org.apache.spark.deploy.worker.Worker "$master_url" --host "$host" \
+      --webui-port 8081 --properties-file "$HOME/conf/spark-defaults.conf" ;;
   health)
     if pgrep -f deploy.master.Master >/dev/null; then
       curl -fsS -o /dev/null http://localhost:8080/json/

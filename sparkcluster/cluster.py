@@ -11,7 +11,8 @@ __all__ = ['DRIVER_JVM_OPTIONS', 'SETTINGS_WHY', 'default_master', 'master_ui_ur
 import getpass, json, os, re, socket, sys, tempfile, time, urllib.request
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from .image import SparkclusterError, find_jdbc_jar, import_pyspark, versions
+from fastcore.xtras import modified_env
+from .image import NO_CONF_DIR, SparkclusterError, archive_options, find_jdbc_jar, import_pyspark, versions
 
 # %% ../nbs/01_cluster.ipynb #84f9febe
 def _master_address(master:str)->tuple|None:
@@ -137,8 +138,8 @@ SETTINGS_WHY = {
     'spark.driver.bindAddress': "the driver listens there",
     'spark.sql.session.timeZone': "timestamps the same on every machine, in Spark's SQL",
     'spark.driver.extraJavaOptions': "the JDBC driver uses the JVM's zone: UTC too; and the JIT's quick tier, since the driver plans each query "
-                                     "once or twice (a session starts ~2 s sooner, [the benchmarks](15_benchmarks.ipynb))",
-    'spark.executor.extraJavaOptions': "UTC in the executors' JVMs (they keep the full JIT, for their hot loops)",
+                                     "once or twice (a session starts ~2 s sooner, [the benchmarks](15_benchmarks.ipynb)); and the driver's class-data archive ([step 1](00_image.ipynb)) when there is one",
+    'spark.executor.extraJavaOptions': "UTC in the executors' JVMs (they keep the full JIT, for their hot loops), and their archive",
     'spark.sql.execution.arrow.pyspark.enabled': "fast `toPandas()` and `createDataFrame(pandas_df)`",
     'spark.sql.optimizer.canChangeCachedPlanOutputPartitioning': "adaptive execution may merge small shuffle partitions of cached DataFrames too",
     'spark.ui.showConsoleProgress': "no stage bars in the notebook, unless `verbose`",
@@ -156,7 +157,8 @@ def session_settings(master:str, # local[*] or spark://host:port
     "The Spark settings of a session on `master` (`spark_session` adds spark-defaults.conf's under them, the caller's over them)."
     return {'spark.jars': jar, 'spark.driver.extraClassPath': jar, 'spark.driver.host': host, 'spark.driver.bindAddress': host,
             'spark.sql.session.timeZone': 'UTC',
-            'spark.driver.extraJavaOptions': DRIVER_JVM_OPTIONS, 'spark.executor.extraJavaOptions': '-Duser.timezone=UTC',
+            'spark.driver.extraJavaOptions': f"{DRIVER_JVM_OPTIONS} {archive_options('driver')}".strip(),
+            'spark.executor.extraJavaOptions': f"-Duser.timezone=UTC {archive_options('executor')}".strip(),
             'spark.sql.execution.arrow.pyspark.enabled': 'true',
             'spark.sql.optimizer.canChangeCachedPlanOutputPartitioning': 'true',
             'spark.ui.showConsoleProgress': str(verbose).lower(),
@@ -225,7 +227,8 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
     for k, v in {**spark_defaults(), **session_settings(master, find_jdbc_jar(), host, verbose), **(conf or {})}.items():
         builder = builder.config(k, str(v))
     try:
-        with (nullcontext() if verbose else _stderr_to(driver_log())): spark = builder.getOrCreate()
+        # spark-defaults.conf's settings are in the builder: its folder stays off the JVM's class path, for the archive
+        with (nullcontext() if verbose else _stderr_to(driver_log())), modified_env(SPARK_CONF_DIR=NO_CONF_DIR): spark = builder.getOrCreate()
     except Py4JJavaError as e:
         if 'stopped SparkContext' not in str(e): raise
         raise SparkclusterError(f"the master at {master} did not accept this driver (registration gave up): it needs the cluster's "

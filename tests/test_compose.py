@@ -138,6 +138,36 @@ def executors_with_tasks():
 def test_job_from_jupyter_runs_on_both_executors():
     assert len(executors_with_tasks()) == 2
 
+ARCHIVES = '''
+import json, os
+from pathlib import Path
+from sparkcluster.cluster import spark_session
+from sparkcluster.image import mapped_archives
+def executor_archives(_):
+    "The archives of the executor JVM that runs this task: the first process above it that is one."
+    pid = os.getpid()
+    while b'CoarseGrainedExecutorBackend' not in Path(f'/proc/{pid}/cmdline').read_bytes():
+        pid = int(Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[1])
+    return mapped_archives(pid)
+spark = spark_session(app_name='archives')
+print(json.dumps({'driver': mapped_archives(spark.sparkContext._jvm.ProcessHandle.current().pid()),
+                  'executors': sorted(set(map(tuple, spark.sparkContext.parallelize(range(8), 8).map(executor_archives).collect())))}))
+spark.stop()
+'''
+
+def daemon_archives(service, main_class):
+    "The archives that each JVM of `service`'s container whose command line names `main_class` maps."
+    code = ("import os; from pathlib import Path; from sparkcluster.image import mapped_archives; print([mapped_archives(int(f.parent.name)) "
+            f"for f in Path('/proc').glob('[0-9]*/cmdline') if b'{main_class}' in f.read_bytes() and int(f.parent.name) != os.getpid()])")
+    return subprocess.run(['docker', 'exec', container(service), 'python', '-c', code], capture_output=True, text=True, check=True).stdout.strip()
+
+def test_every_spark_jvm_starts_from_its_class_data_archive():
+    "The image build's archives are mapped by the master, both workers, a driver in Jupyter and its executors, so that none reads its classes the slow way."
+    assert daemon_archives('spark-master', 'deploy.master.Master') == "[['master.jsa']]"
+    for worker in ('spark-worker-1', 'spark-worker-2'): assert daemon_archives(worker, 'deploy.worker.Worker') == "[['worker.jsa']]"
+    jvms = json.loads(run_in_kernel(ARCHIVES).strip().splitlines()[-1])
+    assert jvms == {'driver': ['driver.jsa'], 'executors': [['executor.jsa']]}, jvms
+
 def test_postgres_reachable_from_jupyter_with_the_generated_password():
     "The driver logs in with the password file the entrypoint wrote: no password in its environment or settings."
     out = run_in_kernel('''
