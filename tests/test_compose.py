@@ -156,10 +156,10 @@ spark.stop()
 '''
 
 def daemon_archives(service, main_class):
-    "The archives that each JVM of `service`'s container whose command line names `main_class` maps."
+    "The archives that each JVM of `service`'s container whose command line names `main_class` maps (read as spark, their user: root in a container may not)."
     code = ("import os; from pathlib import Path; from sparkcluster.image import mapped_archives; print([mapped_archives(int(f.parent.name)) "
             f"for f in Path('/proc').glob('[0-9]*/cmdline') if b'{main_class}' in f.read_bytes() and int(f.parent.name) != os.getpid()])")
-    return subprocess.run(['docker', 'exec', container(service), 'python', '-c', code], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(['docker', 'exec', '-u', 'spark', container(service), 'python', '-c', code], capture_output=True, text=True, check=True).stdout.strip()
 
 def test_every_spark_jvm_starts_from_its_class_data_archive():
     "The image build's archives are mapped by the master, both workers, a driver in Jupyter and its executors, so that none reads its classes the slow way."
