@@ -228,7 +228,7 @@ def _archive_workload():
         spark.range(100_000).selectExpr('id % 7 AS k', 'id * 0.5 AS v').groupBy('k').agg({'v': 'sum'}).toPandas()
         spark.createDataFrame(pd.DataFrame({'k': [1, 2], 'v': [0.5, 1.5]})).rdd.map(lambda r: r.v * 2).sum()
         spark.stop()  # the executor exits, and writes its archive, before the worker is stopped
-        _wait_for_writers(d, 'CoarseGrainedExecutorBackend')
+        _wait_for_writers(os.environ['SPARKCLUSTER_ARCHIVES_TO'], 'CoarseGrainedExecutorBackend')
 
 def _wait_for_writers(out:str, *words:str, timeout:float=180):
     "Until no process whose command line names `out` (and all of `words`) is left: each writes its archive as it exits."
