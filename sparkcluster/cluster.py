@@ -230,7 +230,8 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
         # spark-defaults.conf's settings are in the builder: its folder stays off the JVM's class path, for the archive
         with (nullcontext() if verbose else _stderr_to(driver_log())), modified_env(SPARK_CONF_DIR=NO_CONF_DIR): spark = builder.getOrCreate()
     except Py4JJavaError as e:
-        if 'stopped SparkContext' not in str(e): raise
+        # The master gave up on this driver: during the SparkContext's start (its task scheduler is gone), or after
+        if 'stopped SparkContext' not in str(e) and 'SparkContext._taskScheduler()" is null' not in str(e): raise
         raise SparkclusterError(f"the master at {master} did not accept this driver (registration gave up): it needs the cluster's "
                                 "RPC secret, which the stack's Jupyter and `eval \"$(sparkcluster env)\"` give through SPARK_CONF_DIR") from None
     _wait_for_executors(spark, free)  # one per worker, else the cores counted below would be those of the first to register
