@@ -243,7 +243,7 @@ def _wait_for_writers(out:str, *words:str, timeout:float=180):
         time.sleep(0.5)
 
 def make_jvm_archives():
-    "Make the class-data archives of the four kinds of Spark JVM (`jvm_archive`), from one run of `_archive_workload`."
+    "Make the class-data archives of the four kinds of Spark JVM (`jvm_archive`), from one run of a 1-worker cluster and a session."
     t0, folder = time.time(), jvm_archive('driver').parent
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as out:
