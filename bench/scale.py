@@ -7,10 +7,10 @@ of the cold run from Spark's monitoring API, and `sparkcluster demo` end to end.
 Each copy k of a flight keeps every column but shifts the year by k (2013, 2014, ...), so the routes stay 224
 and the carrier-months grow with the copies: plausible data, same columns, same result definitions.
 """
-import argparse, os, resource, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, resource, statistics, subprocess, sys, tempfile, time, urllib.request
 from contextlib import ExitStack
 from pathlib import Path
-from sparkcluster.cluster import _json, spark_session
+from sparkcluster.cluster import spark_session
 from sparkcluster.project import connect, load_raw, run_pipeline, RAW_TABLES, RESULT_KEYS, SQL_REFERENCE
 from sparkcluster.local_cluster import LocalCluster
 from sparkcluster.local_postgres import local_postgres
@@ -57,7 +57,7 @@ def stages(spark):
     api = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/stages?status=complete&details=false"
     def ms(t): return time.mktime(time.strptime(t[:19], '%Y-%m-%dT%H:%M:%S')) + int(t[20:23]) / 1000
     out = [(s['stageId'], s.get('description') or s['name'].split(' at ')[0], s['numTasks'], ms(s['completionTime']) - ms(s['submissionTime']),
-            s['executorRunTime'] / 1000) for s in _json(api)]
+            s['executorRunTime'] / 1000) for s in json.load(urllib.request.urlopen(api, timeout=10))]
     return sorted(out)
 
 def pipeline_work(report):

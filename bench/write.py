@@ -11,7 +11,7 @@ import argparse, io, os, statistics, subprocess, sys, tempfile, time
 from contextlib import ExitStack
 from pathlib import Path
 from sparkcluster.cluster import spark_session
-from sparkcluster.project import connect, query, read_table, write_table, _with_found_password, load_raw, read_raw, carrier_monthly_stats, route_stats, RESULT_KEYS
+from sparkcluster.project import connect, query, read_table, write_table, with_found_password, load_raw, read_raw, carrier_monthly_stats, route_stats, RESULT_KEYS
 from sparkcluster.local_cluster import LocalCluster
 from sparkcluster.local_postgres import local_postgres
 
@@ -116,7 +116,7 @@ def main():
     for where in ('local[2]', 'local cluster, 2 workers x 1 core'):
         with ExitStack() as stack:
             cfg = stack.enter_context(local_postgres())
-            con = connect(cfg); cfg = _with_found_password(cfg, con); con.close()  # the raw writers below pass it themselves
+            con = connect(cfg); cfg = with_found_password(cfg, con); con.close()  # the raw writers below pass it themselves
             cluster = None if where == 'local[2]' else stack.enter_context(LocalCluster(stack.enter_context(tempfile.TemporaryDirectory())))
             spark = spark_session(cluster.state()['master_url'] if cluster else 'local[2]', app_name='bench-write',
                                   conf=cluster.driver_conf if cluster else None)

@@ -48,7 +48,7 @@ def connect_server(master:str, # the master, spark://host:port
     if not os.environ.get('SPARK_CONF_DIR'): raise SparkclusterError("set SPARK_CONF_DIR to the cluster's configuration folder (its RPC secret)")
     try: token = Path(token_file).read_text().strip()
     except OSError as e: raise SparkclusterError(f"cannot read the token in {token_file}: {e.strerror}") from None
-    settings = write_connect_conf(Path(os.environ['SPARK_CONF_DIR']), token, cores, bind, port, dict(kv.split('=', 1) for kv in conf or []))
+    settings = write_connect_conf(Path(os.environ['SPARK_CONF_DIR']), master, token, cores, bind, port, dict(kv.split('=', 1) for kv in conf or []))
     command = connect_server_command(settings, master)
     os.execv(command[0], command)
 

@@ -4,18 +4,18 @@
 
 # %% auto #0
 __all__ = ['log', 'JDBC_NAMES', 'LIBPQ_ENV', 'RAW_TABLES', 'FLIGHT_COLUMNS', 'RESULT_KEYS', 'SQL_REFERENCE', 'PgConfig',
-           'pg_config', 'ident', 'sql_ident', 'error_line', 'connect', 'query', 'read_table', 'write_table',
-           'default_data_dir', 'open_csv', 'check_header', 'raw_files', 'load_raw', 'read_raw', 'carrier_monthly_stats',
-           'route_stats', 'differences_from_sql', 'run_pipeline']
+           'pg_config', 'ident', 'sql_ident', 'error_line', 'connect', 'query', 'with_found_password', 'error_reason',
+           'read_table', 'swap_in', 'staging_prefix', 'TableNotWritten', 'write_table', 'default_data_dir', 'open_csv',
+           'check_header', 'raw_files', 'load_raw', 'read_raw', 'carrier_monthly_stats', 'route_stats',
+           'differences_from_sql', 'run_pipeline']
 
 # %% ../nbs/02_project.ipynb #f377de45
 import getpass, hashlib, importlib.util, logging, math, os, re, time, uuid, zipfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote, urlencode
 from .image import SparkclusterError
-from .cluster import cluster_cores, is_connect
+from .cluster import cluster_cores, is_connect, wait_until
 
 log = logging.getLogger('sparkcluster')
 
@@ -143,7 +143,9 @@ def query(cfg:PgConfig, # where to run it
     finally: con.close()
 
 # %% ../nbs/02_project.ipynb #18f5c7b9
-def _with_found_password(cfg:PgConfig, con)->PgConfig:
+def with_found_password(cfg:PgConfig, # the settings `con` was opened with
+                        con, # a psycopg2 connection
+                       )->PgConfig:
     "`cfg` with the password libpq used on `con` (given, from PGPASSWORD or from a password file), for Spark's executors."
     return cfg if cfg.password else replace(cfg, password=con.info.password or None)
 
@@ -154,18 +156,16 @@ def _jdbc_properties(spark, cfg:PgConfig)->dict:
     return props
 
 # %% ../nbs/02_project.ipynb #ae0f5be8
-@contextmanager
-def _clear_errors(cfg:PgConfig, doing:str):
-    "Turn Spark's Java exceptions into one-line SparkclusterErrors, password masked."
+def error_reason(e:Exception, # a failed read or write's error: psycopg2's, Spark's, or a SparkclusterError
+                 cfg:PgConfig, # whose password is masked
+                )->str:
+    "What went wrong, in one line, without the password: of a Java exception, its root cause."
     from py4j.protocol import Py4JJavaError
-    from pyspark.errors import PySparkException
-    try: yield
-    except Py4JJavaError as e:
-        cause = e.java_exception
-        while cause.getCause() is not None: cause = cause.getCause()
-        raise SparkclusterError(f"{doing} failed: {error_line(cfg.mask(str(cause.getMessage())))}") from None
-    except PySparkException as e:
-        raise SparkclusterError(f"{doing} failed: {error_line(cfg.mask(str(e)))}") from None
+    if isinstance(e, Py4JJavaError):
+        e = e.java_exception
+        while e.getCause() is not None: e = e.getCause()
+        e = e.getMessage()
+    return error_line(cfg.mask(str(e)))
 
 # %% ../nbs/02_project.ipynb #97905961
 def read_table(spark, # an active SparkSession
@@ -180,7 +180,7 @@ def read_table(spark, # an active SparkSession
     ident(table)
     if partition_column: ident(partition_column, 'column')
     con = connect(cfg)
-    cfg = _with_found_password(cfg, con)
+    cfg = with_found_password(cfg, con)
     props = {**_jdbc_properties(spark, cfg), 'fetchsize': str(fetchsize)}
     try:
         with con, con.cursor() as cur:
@@ -190,14 +190,19 @@ def read_table(spark, # an active SparkSession
                 cur.execute(sql.SQL('SELECT min({c}), max({c}) FROM {t}').format(c=sql_ident(partition_column, 'column'), t=sql_ident(table)))
                 lo, hi = cur.fetchone()
     finally: con.close()
-    with _clear_errors(cfg, f"reading {table}"):
-        if not partition_column or lo is None:
-            return spark.read.jdbc(cfg.jdbc_url, table, properties=props)
+    try:
+        if not partition_column or lo is None: return spark.read.jdbc(cfg.jdbc_url, table, properties=props)
         return spark.read.jdbc(cfg.jdbc_url, table, column=partition_column, lowerBound=int(lo), upperBound=int(hi) + 1,
                                numPartitions=num_partitions, properties=props)
+    except Exception as e: raise SparkclusterError(f"reading {table} failed: {error_reason(e, cfg)}") from None
 
 # %% ../nbs/02_project.ipynb #aea38f27
-def _swap_in(cur, staging:str, table:str, primary_key:list, expected:int):
+def swap_in(cur, # a cursor in the write's transaction
+            staging:str, # the staging table the executors wrote
+            table:str, # the table it replaces
+            primary_key:list, # its key columns ([]: no key)
+            expected:int, # the rows the DataFrame had
+           ):
     "In the caller's transaction: give `staging` its primary key (one row per key), check its row count, put it in place of `table`."
     import psycopg2
     from psycopg2 import sql
@@ -222,41 +227,54 @@ def _swap_in(cur, staging:str, table:str, primary_key:list, expected:int):
             cur.execute(add_key)
     cur.execute(sql.SQL('SELECT count(*) FROM {}').format(stg))
     if (written := cur.fetchone()[0]) != expected:
-        raise SparkclusterError(f"writing {table}: {written} rows in the database, {expected} in the DataFrame; {table} left unchanged")
+        raise SparkclusterError(f"{written} rows in the database, {expected} in the DataFrame")
     cur.execute(sql.SQL('DROP TABLE IF EXISTS {}').format(tgt))
     cur.execute(sql.SQL('ALTER TABLE {} RENAME TO {}').format(stg, sql.Identifier(name)))
     if primary_key:
         cur.execute(sql.SQL('ALTER TABLE {} RENAME CONSTRAINT {} TO {}').format(tgt, sql.Identifier(pkey), sql.Identifier(name + '_pkey')))
 
 # %% ../nbs/02_project.ipynb #c68480f2
-def _staging_prefix(table:str)->str:
+def staging_prefix(table:str)->str:
     "How the names of `table`'s staging tables start: its name, and a digest of its full name."
     return f"{table.rpartition('.')[2][:24]}__staging_{hashlib.md5(table.encode()).hexdigest()[:8]}_"
 
-def _drop_staging(cfg:PgConfig, table:str, only:str|None=None, wait:float=0)->list:
-    "Drop the staging tables of `table` (or just `only`), waiting up to `wait` seconds for the server; their names."
+def _drop_staging(cur, table:str, only:str|None=None)->list:
+    "In the caller's transaction: drop the staging tables of `table` (or just `only`); their names."
     from psycopg2 import sql
-    deadline = time.time() + wait
-    while True:
-        try: con = connect(cfg, timeout=5); break
-        except SparkclusterError:
-            if time.time() >= deadline: raise
-            time.sleep(0.5)
-    try:
-        with con, con.cursor() as cur:
-            cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = coalesce(%s, current_schema()) AND starts_with(tablename, %s)",
-                        (table.rpartition('.')[0] or None, only.rpartition('.')[2] if only else _staging_prefix(table)))
-            names = [n for (n,) in cur.fetchall()]
-            schema = table.rpartition('.')[0]
-            for n in names: cur.execute(sql.SQL('DROP TABLE {}').format(sql.Identifier(*([schema] if schema else []), n)))
-    finally: con.close()
+    schema = table.rpartition('.')[0]
+    cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = coalesce(%s, current_schema()) AND starts_with(tablename, %s)",
+                (schema or None, only.rpartition('.')[2] if only else staging_prefix(table)))
+    names = [n for (n,) in cur.fetchall()]
+    for n in names: cur.execute(sql.SQL('DROP TABLE {}').format(sql.Identifier(*([schema] if schema else []), n)))
     return names
+
+def _drop_after_failure(con, cfg:PgConfig, table:str, staging:str):
+    "Drop `staging` on the write's connection; if the server closed that one, on a new one once the server is back (30 s at most)."
+    import psycopg2
+    def dropped(con)->bool:
+        try:
+            con.rollback()
+            with con, con.cursor() as cur: _drop_staging(cur, table, only=staging)
+            return True
+        except psycopg2.Error: return False
+    def reconnected_and_dropped()->bool:
+        try: new = connect(cfg, timeout=5)
+        except SparkclusterError: return False
+        try: return dropped(new)
+        finally: new.close()
+    if not (dropped(con) or wait_until(reconnected_and_dropped, 30, interval=0.5)):
+        log.warning(f"writing {table}: {staging} stays until the next write of {table} removes it")
+
+class TableNotWritten(SparkclusterError):
+    "A write that failed and left its table as it was: the `table`, and the `reason` in one line."
+    def __init__(self, table:str, reason:str):
+        self.table, self.reason = table, reason
+        super().__init__(f"writing {table} failed: {reason}; {table} left unchanged")
 
 def write_table(df, # the DataFrame to write
                 cfg:PgConfig, # where to write
                 table:str, # target table, replaced atomically
                 primary_key:list|None=None, # key columns: one row per key is kept, and the key is created
-                batchsize:int=10_000, # rows per JDBC batch
                 num_partitions:int|None=None, # parallel connections at most; default: the cluster's cores
                )->int:
     "Replace `table` with the rows of `df` in one transaction; returns the row count."
@@ -266,34 +284,28 @@ def write_table(df, # the DataFrame to write
     if missing := [c for c in primary_key if c not in df.columns]:
         raise SparkclusterError(f"primary key column(s) {', '.join(missing)} not in the DataFrame's columns {df.columns}")
     schema = table.rpartition('.')[0]
-    staging = f"{schema + '.' if schema else ''}{_staging_prefix(table)}{uuid.uuid4().hex[:12]}"
-    lock = connect(cfg)  # held for the whole write, with an advisory lock: one writer of `table` at a time
+    staging = f"{schema + '.' if schema else ''}{staging_prefix(table)}{uuid.uuid4().hex[:12]}"
+    con = connect(cfg)  # the write's one connection: its advisory lock (one writer of `table` at a time), the clean-up, the swap
     try:
-        cfg, lock.autocommit = _with_found_password(cfg, lock), True
-        with lock.cursor() as cur:  # `table` in its schema: students writing the same name into their own schemas do not wait for each other
-            cur.execute("SELECT pg_advisory_lock(hashtext(coalesce(%s, current_schema()) || '.' || %s))", (schema or None, _staging_prefix(table)))
-        if stale := _drop_staging(cfg, table): log.info(f"writing {table}: removed {', '.join(stale)}, left by a write that died")
-        counted, error = Observation(f'rows of {table}'), None  # the rows are counted as they are written: one pass, not two
+        cfg = with_found_password(cfg, con)
+        with con, con.cursor() as cur:  # `table` in its schema: students writing the same name into their own schemas do not wait for each other
+            cur.execute("SELECT pg_advisory_lock(hashtext(coalesce(%s, current_schema()) || '.' || %s))", (schema or None, staging_prefix(table)))
+            if stale := _drop_staging(cur, table): log.info(f"writing {table}: removed {', '.join(stale)}, left by a write that died")
+        counted = Observation(f'rows of {table}')  # the rows are counted as they are written: one pass, not two
         try:
-            with _clear_errors(cfg, f"writing {table}"):
-                # At most one connection per core. Coalesced here, not by the writer's numPartitions option: to choose, the writer
-                # would plan the DataFrame once more, and the observation would report that run's zero rows.
-                parallel = num_partitions or cluster_cores(df.sparkSession)
-                df.coalesce(parallel).observe(counted, F.count(F.lit(1)).alias('rows')).write.jdbc(
-                    cfg.jdbc_url, staging, mode='error', properties={**_jdbc_properties(df.sparkSession, cfg), 'batchsize': str(batchsize)})
+            # At most one connection per core. Coalesced here, not by the writer's numPartitions option: to choose, the writer
+            # would plan the DataFrame once more, and the observation would report that run's zero rows.
+            parallel = num_partitions or cluster_cores(df.sparkSession)
+            df.coalesce(parallel).observe(counted, F.count(F.lit(1)).alias('rows')).write.jdbc(
+                cfg.jdbc_url, staging, mode='error', properties={**_jdbc_properties(df.sparkSession, cfg), 'batchsize': '10000'})
             expected = counted.get['rows']
-            con = connect(cfg)
-            try:
-                with con, con.cursor() as cur: _swap_in(cur, staging, table, primary_key, expected)
-            finally: con.close()
+            with con.cursor() as cur: swap_in(cur, staging, table, primary_key, expected)
+            con.commit()
         except Exception as e:
-            msg = str(e) if isinstance(e, SparkclusterError) else error_line(cfg.mask(str(e)))
-            if not msg.startswith(f"writing {table}"): msg = f"writing {table} failed: {msg}"
-            error = SparkclusterError(msg if msg.endswith('left unchanged') else f"{msg}; {table} left unchanged")
-            try: _drop_staging(cfg, table, only=staging, wait=30)  # the server may be coming back
-            except SparkclusterError: log.warning(f"writing {table}: {staging} stays until the next write of {table} removes it")
-        if error: raise error from None
-    finally: lock.close()
+            failure = TableNotWritten(table, error_reason(e, cfg))
+            _drop_after_failure(con, cfg, table, staging)
+            raise failure from None
+    finally: con.close()
     log.info(f"wrote {expected} rows to {table}")
     return expected
 

@@ -117,16 +117,16 @@ def test_masters_rest_submission_server_is_off():
     assert 'Starting Spark master' in log and 'REST server' not in log, log[-2000:]
 
 JOB = '''
-import json, time, urllib.request
-from sparkcluster.cluster import spark_session
+import json, time
+from sparkcluster.cluster import spark_session, tasks_per_executor
 spark = spark_session(app_name='docker-smoke')
 sc = spark.sparkContext
 def slow(x):
     time.sleep(0.3)
     return x
+before = tasks_per_executor(spark)  # the version check's tasks
 assert sc.parallelize(range(16), 8).map(slow).sum() == sum(range(16))
-api = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/executors"
-print(json.dumps({e['hostPort'].split(':')[0]: e['totalTasks'] for e in json.load(urllib.request.urlopen(api)) if e['id'] != 'driver'}))
+print(json.dumps({host: n - before.get(host, 0) for host, n in tasks_per_executor(spark).items()}))
 spark.stop()
 '''
 
@@ -157,8 +157,8 @@ spark.stop()
 
 def daemon_archives(service, main_class):
     "The archives that each JVM of `service`'s container whose command line names `main_class` maps (read as spark, their user: root in a container may not)."
-    code = ("import os; from pathlib import Path; from sparkcluster.image import mapped_archives; print([mapped_archives(int(f.parent.name)) "
-            f"for f in Path('/proc').glob('[0-9]*/cmdline') if b'{main_class}' in f.read_bytes() and int(f.parent.name) != os.getpid()])")
+    code = ("from sparkcluster.image import mapped_archives; from sparkcluster.local_cluster import pids_naming; "
+            f"print([mapped_archives(pid) for pid in pids_naming('{main_class}')])")
     return subprocess.run(['docker', 'exec', '-u', 'spark', container(service), 'python', '-c', code], capture_output=True, text=True, check=True).stdout.strip()
 
 def test_every_spark_jvm_starts_from_its_class_data_archive():

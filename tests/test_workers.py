@@ -49,18 +49,13 @@ def alive_workers(n, timeout=120):
     return alive
 
 JOB = '''
-import collections, json, os, sys, time, urllib.request
-from sparkcluster.cluster import spark_session
+import json, sys, time
+from sparkcluster.cluster import spark_session, tasks_per_executor
 # The first task waits until the executors hold `cores` cores (one per worker), so that every worker can take some.
 spark = spark_session(app_name='more-workers', conf={'spark.cores.max': sys.argv[1], 'spark.scheduler.minRegisteredResourcesRatio': 1})
-sc = spark.sparkContext
-def executor_id(x):
-    time.sleep(0.5)
-    return os.path.basename(os.getcwd())  # a task runs in its executor's folder, named by the executor's ID
-ids = sc.parallelize(range(12), 12).map(executor_id).collect()
-api = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/executors"
-host = {e['id']: e['hostPort'].rsplit(':', 1)[0] for e in json.load(urllib.request.urlopen(api))}
-print(json.dumps(collections.Counter(host[i] for i in ids)))
+before = tasks_per_executor(spark)  # the version check's tasks
+spark.sparkContext.parallelize(range(12), 12).foreach(lambda _: time.sleep(0.5))
+print(json.dumps({host: n - before.get(host, 0) for host, n in tasks_per_executor(spark).items()}))
 spark.stop()
 '''
 
