@@ -34,7 +34,7 @@ def master_ui_url(master:str|None=None, # spark://host:port; defaults to default
     return f"http://{address[0]}:8080"
 
 # %% ../nbs/01_cluster.ipynb #ec6e0c2e
-def _json(url:str, timeout:float=3):
+def _json(url:str, timeout:float=10):  # a master or driver on a busy machine may take seconds to answer
     "A JSON document from `url`."
     with urllib.request.urlopen(url, timeout=timeout) as r: return json.load(r)
 
