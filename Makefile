@@ -14,10 +14,15 @@ $(VENV)/.installed: settings.ini setup.py requirements.lock
 	$(BIN)/pip install -q --constraint requirements.lock -e '.[dev]'
 	touch $@
 
-# The class-data archives the Spark JVMs start from (step 1), made once for this venv: after the system packages,
-# since they take a run of Java
+# write_table's COPY writer and the class-data archives the Spark JVMs start from (step 1), made once for this venv:
+# after the system packages (javac, a run of Java), the writer first, since the archives' run of a session loads it
+COPY_WRITER := $(VENV)/share/sparkcluster/pgcopy.jar
+$(COPY_WRITER): sparkcluster/PgCopy.java $(VENV)/.installed
+	bash tools/install-system.sh
+	$(BIN)/python -c 'from sparkcluster.image import make_copy_writer; make_copy_writer()'
+
 ARCHIVES := $(VENV)/share/sparkcluster/driver.jsa
-$(ARCHIVES): $(VENV)/.installed
+$(ARCHIVES): $(VENV)/.installed | $(COPY_WRITER)
 	bash tools/install-system.sh
 	$(BIN)/python -c 'from sparkcluster.local_cluster import make_jvm_archives; make_jvm_archives()'
 

@@ -26,5 +26,6 @@ setuptools.setup(
         'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"],
     },
     include_package_data=True,
+    package_data={'sparkcluster': ['*.java']},  # the COPY writer's source, compiled by make_copy_writer
     zip_safe=False,
 )

@@ -12,7 +12,7 @@ import getpass, json, os, re, socket, sys, tempfile, time, urllib.request
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from fastcore.xtras import modified_env
-from .image import NO_CONF_DIR, SparkclusterError, archive_options, find_jdbc_jar, import_pyspark, versions
+from .image import NO_CONF_DIR, SparkclusterError, archive_options, copy_writer_jar, find_jdbc_jar, import_pyspark, versions
 
 # %% ../nbs/01_cluster.ipynb #84f9febe
 def _master_address(master:str)->tuple|None:
@@ -138,7 +138,8 @@ def session_settings(master:str, # local[*] or spark://host:port
                      verbose:bool=False, # Spark's stage bars shown
                     )->dict:
     "The Spark settings of a session on `master` (`spark_session` adds spark-defaults.conf's under them, the caller's over them)."
-    return {'spark.jars': jar, 'spark.driver.extraClassPath': jar, 'spark.driver.host': host, 'spark.driver.bindAddress': host,
+    writer = [str(copy_writer_jar())] if copy_writer_jar().exists() else []  # write_table's COPY writer, made with the archives
+    return {'spark.jars': ','.join([jar, *writer]), 'spark.driver.extraClassPath': jar, 'spark.driver.host': host, 'spark.driver.bindAddress': host,
             'spark.sql.session.timeZone': 'UTC',
             'spark.driver.extraJavaOptions': f"{DRIVER_JVM_OPTIONS} {archive_options('driver')}".strip(),
             'spark.executor.extraJavaOptions': f"-Duser.timezone=UTC {archive_options('executor')}".strip(),

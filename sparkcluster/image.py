@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['CHECKED', 'DEBIAN_JDBC_JAR', 'INSTALL_JDBC_HINT', 'NO_CONF_DIR', 'SparkclusterError', 'check', 'import_pyspark',
-           'spark_home', 'find_jdbc_jar', 'jvm_archive', 'archive_options', 'mapped_archives', 'jar_version',
-           'java_version', 'versions']
+           'spark_home', 'find_jdbc_jar', 'copy_writer_jar', 'make_copy_writer', 'jvm_archive', 'archive_options',
+           'mapped_archives', 'jar_version', 'java_version', 'versions']
 
 # %% ../nbs/00_image.ipynb #bd8e98ab
-import os, platform, re, shutil, subprocess, sys, zipfile
+import importlib.util, os, platform, re, shutil, subprocess, sys, tempfile, zipfile
 from pathlib import Path
 
 # %% ../nbs/00_image.ipynb #120e4d81
@@ -63,6 +63,27 @@ def find_jdbc_jar(path:str|None=None, # explicit jar; defaults to $SPARKCLUSTER_
     for jar in [*sorted(Path(spark or spark_home()).glob('jars/postgresql*.jar')), Path(DEBIAN_JDBC_JAR)]:
         if jar.is_file(): return str(jar)
     raise SparkclusterError(f"PostgreSQL JDBC driver not found: {INSTALL_JDBC_HINT}")
+
+# %% ../nbs/00_image.ipynb #039c5f55
+def copy_writer_jar()->Path:
+    "Where the COPY writer's jar is kept: beside this Python's packages, as the class-data archives are."
+    return Path(sys.prefix)/'share'/'sparkcluster'/'pgcopy.jar'
+
+def make_copy_writer(jar:str|Path|None=None, # the jar to write; default copy_writer_jar()
+                    )->Path:
+    "Compile `PgCopy.java`, this package's COPY writer, against Spark's jars and the JDBC driver, into `jar`."
+    javac = os.path.join(os.environ['JAVA_HOME'], 'bin', 'javac') if os.environ.get('JAVA_HOME') else shutil.which('javac')
+    if not javac or not os.path.exists(javac): raise SparkclusterError("no javac to compile the COPY writer: apt-get install openjdk-17-jdk-headless")
+    source, jar = Path(importlib.util.find_spec('sparkcluster').origin).with_name('PgCopy.java'), Path(jar or copy_writer_jar())
+    with tempfile.TemporaryDirectory() as classes:
+        run = subprocess.run([javac, '--release', '17', '-d', classes, '-cp', f'{spark_home()}/jars/*:{find_jdbc_jar()}', str(source)],
+                             capture_output=True, text=True)
+        if run.returncode: raise SparkclusterError(f"javac failed on {source}: {(run.stderr.strip() or 'no message').splitlines()[0]}")
+        jar.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(f'{jar}.part', 'w', zipfile.ZIP_DEFLATED) as z:  # a jar is a zip of the class files
+            for c in sorted(Path(classes).rglob('*.class')): z.write(c, c.relative_to(classes))
+    os.replace(f'{jar}.part', jar)
+    return jar
 
 # %% ../nbs/00_image.ipynb #16bf9072
 NO_CONF_DIR = '/nonexistent'  # SPARK_CONF_DIR for the Spark JVMs: a folder with files on their class path would make them refuse their archives

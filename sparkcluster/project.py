@@ -14,7 +14,7 @@ import getpass, hashlib, importlib.util, logging, math, os, re, time, uuid, zipf
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote, urlencode
-from .image import SparkclusterError
+from .image import SparkclusterError, copy_writer_jar
 from .cluster import cluster_cores, is_connect, wait_until
 
 log = logging.getLogger('sparkcluster')
@@ -296,8 +296,10 @@ def write_table(df, # the DataFrame to write
             # At most one connection per core. Coalesced here, not by the writer's numPartitions option: to choose, the writer
             # would plan the DataFrame once more, and the observation would report that run's zero rows.
             parallel = num_partitions or cluster_cores(df.sparkSession)
-            df.coalesce(parallel).observe(counted, F.count(F.lit(1)).alias('rows')).write.jdbc(
-                cfg.jdbc_url, staging, mode='error', properties={**_jdbc_properties(df.sparkSession, cfg), 'batchsize': '10000'})
+            # Step 1's COPY writer where the session has it (it takes the JDBC writer's options), else Spark's JDBC writer
+            writer = 'sparkcluster.PgCopy' if copy_writer_jar().name in df.sparkSession.conf.get('spark.jars', '') else 'jdbc'
+            (df.coalesce(parallel).observe(counted, F.count(F.lit(1)).alias('rows')).write.format(writer).mode('error')
+               .options(url=cfg.jdbc_url, dbtable=staging, batchsize='10000', **_jdbc_properties(df.sparkSession, cfg)).save())
             expected = counted.get['rows']
             with con.cursor() as cur: swap_in(cur, staging, table, primary_key, expected)
             con.commit()
