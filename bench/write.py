@@ -1,5 +1,5 @@
-"""Table writes and reads, side by side in one run: Spark's default JDBC writer, the tuned JDBC options,
-sparkcluster's write_table, a COPY from the executors, and the floor, one `psql \\copy` of the same rows plus the same
+"""Table writes and reads, side by side in one run: Spark's default JDBC writer, the tuned JDBC options (write_table's
+writer until it had its own), sparkcluster's COPY writer alone and within write_table, a COPY from the executors' Python, and the floor, one `psql \\copy` of the same rows plus the same
 primary key as write_table's (the fair floor: write_table's table has one).
 
     python bench/write.py [--rows 1000000] [--repeat 3] [--out bench/RESULTS.md]
@@ -54,8 +54,10 @@ def writers(df, cfg, csv):
         'Spark default df.write.jdbc': lambda: df.write.jdbc(plain_url, 'w_default', mode='overwrite', properties=auth),
         'tuned JDBC (reWriteBatchedInserts, batch 10000)': lambda: df.write.jdbc(
             cfg.jdbc_url, 'w_tuned', mode='overwrite', properties={**cfg.jdbc_properties, 'batchsize': '10000'}),
-        'sparkcluster write_table (atomic, with key)': lambda: write_table(df, cfg, 'w_library', primary_key=['i']),
-        'COPY from the executors (Arrow to CSV)': lambda: (fresh('w_copy'), copy_from_executors(df, cfg, 'w_copy')),
+        'sparkcluster.PgCopy alone (binary COPY, no key)': lambda: (query(cfg, 'drop table if exists w_pgcopy'), df.write.format(
+            'sparkcluster.PgCopy').mode('error').options(url=cfg.jdbc_url, dbtable='w_pgcopy', **cfg.jdbc_properties).save()),
+        'sparkcluster write_table (PgCopy, atomic, with key)': lambda: write_table(df, cfg, 'w_library', primary_key=['i']),
+        'COPY from the executors\' Python (Arrow to CSV)': lambda: (fresh('w_copy'), copy_from_executors(df, cfg, 'w_copy')),
         'floor: psql \\copy of a CSV file + primary key': lambda: (fresh('w_floor'), psql(cfg, f"\\copy w_floor from '{csv}' csv"),
                                                                    query(cfg, 'alter table w_floor add primary key (i)')),
     }
