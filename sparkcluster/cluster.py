@@ -187,6 +187,12 @@ def _wait_for_executors(spark, n:int, timeout:float=30):
     "Until `n` executors have registered (at most `timeout` s), so that the cluster's cores are counted once they are all there."
     wait_until(lambda: spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1 >= n, timeout)
 
+def _load_copy_writer(spark):
+    "Put step 1's COPY writer on the driver's class path when this JVM started without it (an earlier plain session of this process): `spark.jars` only reaches the executors then."
+    jar, jvm = copy_writer_jar(), spark._jvm
+    if jar.exists() and not jvm.org.apache.spark.util.Utils.classIsLoadable('sparkcluster.PgCopy'):
+        jvm.Thread.currentThread().getContextClassLoader().addURL(jvm.java.io.File(str(jar)).toURI().toURL())  # the loader every py4j thread shares
+
 # %% ../nbs/01_cluster.ipynb #eaaaf35f
 def spark_session(master:str|None=None, # local[*], spark://host:port; defaults to default_master()
                   app_name:str='sparkcluster', # name shown in the master's UI
@@ -220,6 +226,7 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
         if 'stopped SparkContext' not in str(e) and 'SparkContext._taskScheduler()" is null' not in str(e): raise
         raise SparkclusterError(f"the master at {master} did not accept this driver (registration gave up): it needs the cluster's "
                                 "RPC secret, which the stack's Jupyter and `eval \"$(sparkcluster env)\"` give through SPARK_CONF_DIR") from None
+    _load_copy_writer(spark)
     _wait_for_executors(spark, free)  # one per worker, else the cores counted below would be those of the first to register
     if 'spark.sql.shuffle.partitions' not in (conf or {}):
         spark.conf.set('spark.sql.shuffle.partitions', spark.sparkContext.defaultParallelism)
