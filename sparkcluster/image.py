@@ -65,6 +65,11 @@ def find_jdbc_jar(path:str|None=None, # explicit jar; defaults to $SPARKCLUSTER_
     raise SparkclusterError(f"PostgreSQL JDBC driver not found: {INSTALL_JDBC_HINT}")
 
 # %% ../nbs/00_image.ipynb #039c5f55
+def _java_tool(name:str)->str|None:
+    "The JDK command `name` (java, javac) under $JAVA_HOME, else on PATH; None when there is none."
+    path = os.path.join(os.environ['JAVA_HOME'], 'bin', name) if os.environ.get('JAVA_HOME') else shutil.which(name)
+    return path if path and os.path.exists(path) else None
+
 def copy_writer_jar()->Path:
     "Where the COPY writer's jar is kept: beside this Python's packages, as the class-data archives are."
     return Path(sys.prefix)/'share'/'sparkcluster'/'pgcopy.jar'
@@ -72,8 +77,7 @@ def copy_writer_jar()->Path:
 def make_copy_writer(jar:str|Path|None=None, # the jar to write; default copy_writer_jar()
                     )->Path:
     "Compile `PgCopy.java`, this package's COPY writer, against Spark's jars and the JDBC driver, into `jar`."
-    javac = os.path.join(os.environ['JAVA_HOME'], 'bin', 'javac') if os.environ.get('JAVA_HOME') else shutil.which('javac')
-    if not javac or not os.path.exists(javac): raise SparkclusterError("no javac to compile the COPY writer: apt-get install openjdk-17-jdk-headless")
+    if not (javac := _java_tool('javac')): raise SparkclusterError("no javac to compile the COPY writer: apt-get install openjdk-17-jdk-headless")
     source, jar = Path(importlib.util.find_spec('sparkcluster').origin).with_name('PgCopy.java'), Path(jar or copy_writer_jar())
     with tempfile.TemporaryDirectory() as classes:
         run = subprocess.run([javac, '--release', '17', '-d', classes, '-cp', f'{spark_home()}/jars/*:{find_jdbc_jar()}', str(source)],
@@ -119,8 +123,7 @@ def jar_version(jar:str # path of a jar file
 # %% ../nbs/00_image.ipynb #6f009331
 def java_version()->str|None:
     "Version of the `java` under $JAVA_HOME or on PATH, None when there is none."
-    java = os.path.join(os.environ['JAVA_HOME'], 'bin', 'java') if os.environ.get('JAVA_HOME') else shutil.which('java')
-    if not java or not os.path.exists(java): return None
+    if not (java := _java_tool('java')): return None
     m = re.search(r'version "([^"]+)"', subprocess.run([java, '-version'], capture_output=True, text=True).stderr)
     return m and m.group(1)
 
