@@ -1,5 +1,6 @@
 "Run every notebook in nbs/ as one pytest test, with nbdev_test's rules, each in its own process."
-import subprocess, sys
+import subprocess, sys, threading
+from collections import deque
 from pathlib import Path
 import pytest
 
@@ -25,8 +26,14 @@ class Notebook(pytest.File):
 
 class NotebookRun(pytest.Item):
     def runtest(self):
-        if subprocess.run([sys.executable, NBRUN, self.path], timeout=1800).returncode:
-            raise NotebookFailed(f"{self.path.name} failed (see its error above)")
+        # Its output is shown as it comes, and its end repeated in the summary: a long run's log may be cut before the error
+        run = subprocess.Popen([sys.executable, NBRUN, self.path], stderr=subprocess.PIPE, text=True, errors='replace')
+        timer, tail = threading.Timer(1800, run.kill), deque(maxlen=40)
+        timer.start()
+        for line in run.stderr: sys.stderr.write(line); tail.append(line)
+        failed = run.wait()
+        timer.cancel()
+        if failed: raise NotebookFailed(f"{self.path.name} failed; its output ends with:\n{''.join(tail)}")
 
     def repr_failure(self, excinfo):
         return str(excinfo.value) if isinstance(excinfo.value, NotebookFailed) else super().repr_failure(excinfo)
