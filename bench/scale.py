@@ -11,7 +11,8 @@ import argparse, json, os, resource, statistics, subprocess, sys, tempfile, time
 from contextlib import ExitStack
 from pathlib import Path
 from sparkcluster.cluster import spark_session
-from sparkcluster.project import connect, load_raw, run_pipeline, RAW_TABLES, RESULT_KEYS, SQL_REFERENCE
+from sparkcluster.project import connect, load_raw, run_pipeline, RAW_TABLES, RESULT_KEYS
+from sparkcluster.reference import SQL_REFERENCE
 from sparkcluster.local_cluster import LocalCluster
 from sparkcluster.local_postgres import local_postgres
 

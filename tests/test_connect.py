@@ -18,7 +18,8 @@ import json, sys, time
 from dataclasses import replace
 from sparkcluster.cluster import cluster_cores, is_connect
 from sparkcluster.connect import connect_session
-from sparkcluster.project import differences_from_sql, pg_config, query, run_pipeline
+from sparkcluster.project import pg_config, query, run_pipeline
+from sparkcluster.reference import differences_from_sql
 schema, raw, load = sys.argv[1], sys.argv[2], sys.argv[3] == 'load'
 cfg = pg_config()
 query(cfg, f'CREATE SCHEMA IF NOT EXISTS {schema}')
