@@ -11,7 +11,8 @@ import argparse, io, os, statistics, subprocess, sys, tempfile, time
 from contextlib import ExitStack
 from pathlib import Path
 from sparkcluster.cluster import spark_session
-from sparkcluster.project import connect, query, read_table, write_table, with_found_password, load_raw, read_raw, carrier_monthly_stats, route_stats, RESULT_KEYS
+from sparkcluster.project import connect, query, read_table, write_table, with_found_password, read_raw, carrier_monthly_stats, route_stats, RESULT_KEYS
+from sparkcluster.raw import load_raw
 from sparkcluster.local_cluster import LocalCluster
 from sparkcluster.local_postgres import local_postgres
 

@@ -13,7 +13,8 @@ from fastcore.meta import delegates
 from .image import SparkclusterError, find_jdbc_jar
 from .cluster import is_connect, spark_session, status_table
 from .connect import connect_session
-from .project import connect, pg_config, raw_files, run_pipeline
+from .project import connect, pg_config, phase_line, run_pipeline
+from .raw import load_raw, raw_files
 from .local_cluster import CONNECT_PORT, LocalCluster, connect_server_command, state_home, write_connect_conf
 from .local_postgres import LocalPostgres
 
@@ -106,9 +107,12 @@ class _PhaseLines:
             with self.lock: print('\r\033[K', end='', file=self.out, flush=True)
 
 def _pipeline(spark, cfg, data:str|None, partitions:int|None):
-    "The project on `spark` and `cfg`, with phase lines; the session stops at the end."
+    "The project on `spark` and `cfg`, the raw tables loaded first, with phase lines; the session stops at the end."
     try:
-        with _PhaseLines(spark) as log: run_pipeline(spark, cfg, data, partitions, log=log)
+        with _PhaseLines(spark) as log:
+            t, counts = time.time(), load_raw(cfg, data)
+            log(phase_line('load', time.time() - t, ', '.join(f"{n:,} {k}" for k, n in counts.items()) + ' (COPY into PostgreSQL)'))
+            run_pipeline(spark, cfg, partitions, log=log)
     finally: spark.stop()
 
 @delegates(_services)

@@ -19,15 +19,17 @@ from dataclasses import replace
 from sparkcluster.cluster import cluster_cores, is_connect
 from sparkcluster.connect import connect_session
 from sparkcluster.project import pg_config, query, run_pipeline
+from sparkcluster.raw import load_raw
 from sparkcluster.reference import differences_from_sql
 schema, raw, load = sys.argv[1], sys.argv[2], sys.argv[3] == 'load'
 cfg = pg_config()
 query(cfg, f'CREATE SCHEMA IF NOT EXISTS {schema}')
 cfg = replace(cfg, options={**cfg.options, 'options': f'-c search_path={schema},{raw}'})
+if load: load_raw(cfg)  # into `schema`, the first on its search_path
 t0 = time.time()
 spark = connect_session()  # on $SPARK_REMOTE
 started = time.time() - t0
-report = run_pipeline(spark, cfg, load=load, log=lambda line: print(line, file=sys.stderr))
+report = run_pipeline(spark, cfg, log=lambda line: print(line, file=sys.stderr))
 print(json.dumps(dict(connect=is_connect(spark), cores=cluster_cores(spark), session_start=started, seconds=report['seconds'],
                       rows=report['rows'], differences=[list(map(str, d)) for d in differences_from_sql(cfg)])))
 """
