@@ -173,6 +173,11 @@ def _stderr_to(path:Path):
     try: yield
     finally: os.dup2(saved, 2); os.close(saved)
 
+def _registration_gave_up(since:int)->bool:
+    "Whether `driver_log()`, from byte `since` on, shows the master refusing this driver (Spark retries for 60 s before it says so)."
+    log = driver_log()
+    return log.exists() and b'All masters are unresponsive' in log.read_bytes()[since:]
+
 def _free_workers(master:str)->int:
     "How many ALIVE workers `master` can give a new session: 0, and one line on stderr, while other applications hold the cores."
     st = cluster_status(master_ui_url(master))
@@ -218,14 +223,17 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
     builder = SparkSession.builder.master(master).appName(app_name)
     for k, v in {**spark_defaults(), **session_settings(master, find_jdbc_jar(), host, verbose), **(conf or {})}.items():
         builder = builder.config(k, str(v))
+    log_start, spark = driver_log().stat().st_size if driver_log().exists() else 0, None
     try:
         # spark-defaults.conf's settings are in the builder: its folder stays off the JVM's class path, for the archive
         with (nullcontext() if verbose else _stderr_to(driver_log())), modified_env(SPARK_CONF_DIR=NO_CONF_DIR): spark = builder.getOrCreate()
-    except Py4JJavaError as e:
-        # The master gave up on this driver: during the SparkContext's start (its task scheduler is gone), or after
-        if 'stopped SparkContext' not in str(e) and 'SparkContext._taskScheduler()" is null' not in str(e): raise
+    except Py4JJavaError:
+        if not _registration_gave_up(log_start): raise
+    # A refused driver's SparkContext stops itself while it starts: which Java error getOrCreate throws, if any, depends on that race
+    if _registration_gave_up(log_start):
+        if spark: spark.stop()
         raise SparkclusterError(f"the master at {master} did not accept this driver (registration gave up): it needs the cluster's "
-                                "RPC secret, which the stack's Jupyter and `eval \"$(sparkcluster env)\"` give through SPARK_CONF_DIR") from None
+                                "RPC secret, which the stack's Jupyter and `eval \"$(sparkcluster env)\"` give through SPARK_CONF_DIR")
     _load_copy_writer(spark)
     _wait_for_executors(spark, free)  # one per worker, else the cores counted below would be those of the first to register
     if 'spark.sql.shuffle.partitions' not in (conf or {}):
