@@ -3,16 +3,16 @@
 Everything goes through the ports published on 127.0.0.1 (Jupyter, the Spark UIs) or `docker exec` into the
 stack's own containers, as a person following the course would.
 """
-import asyncio, json, re, subprocess, sys, time, urllib.error, urllib.request, uuid
+import asyncio, json, re, subprocess, sys, urllib.error, urllib.request, uuid
 from importlib.metadata import requires
 from pathlib import Path
 import pytest
-from sparkcluster.cluster import cluster_status
+from sparkcluster.cluster import cluster_status, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'tools'))
 import nbrun
-ENV = dict(l.split('=', 1) for l in (ROOT/'docker/.env').read_text().splitlines() if l and not l.startswith('#'))
+ENV = nbrun.stack_env()
 SECRETS = {f.name: f.read_text() for f in (ROOT/'docker'/'secrets').iterdir()}  # postgres_password, jupyter_token, spark_rpc_secret
 JUPYTER = 'http://127.0.0.1:8888'
 
@@ -202,12 +202,9 @@ def test_driver_without_the_rpc_secret_is_refused():
 def test_worker_container_restarted_rejoins_and_takes_tasks():
     subprocess.run(['docker', 'stop', container('spark-worker-2')], check=True, capture_output=True)
     subprocess.run(['docker', 'start', container('spark-worker-2')], check=True, capture_output=True)
-    expected, deadline = dict.fromkeys(worker_addresses(), 'ALIVE'), time.time() + 120  # the same address again
-    while time.time() < deadline:
-        workers = {w['address']: w['state'] for w in cluster_status('http://127.0.0.1:8080')['workers']}
-        if workers == expected: break
-        time.sleep(1)
-    assert workers == expected, workers
+    expected = dict.fromkeys(worker_addresses(), 'ALIVE')  # the same address again
+    workers = lambda: {w['address']: w['state'] for w in cluster_status('http://127.0.0.1:8080')['workers']}
+    assert wait_until(lambda: workers() == expected, 120, interval=1), workers()
     assert len(executors_with_tasks()) == 2
 
 def test_no_secret_in_any_container_log():

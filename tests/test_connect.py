@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = dict(l.split('=', 1) for l in (ROOT/'docker/.env').read_text().splitlines() if l and not l.startswith('#'))
+sys.path.insert(0, str(ROOT/'tools'))
+import nbrun
+ENV = nbrun.stack_env()
 TOKEN_FILE = ROOT/'docker'/'secrets'/'spark_connect_token'
 
 # One client: a Connect session, the project into its own schema (raw tables read from `raw`, loaded there when

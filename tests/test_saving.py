@@ -7,7 +7,6 @@ starts a stack of its own, on 127.0.0.14, from a copy of the clone owned by uid 
 """
 import json, os, shutil, subprocess, sys, tempfile, time, urllib.request
 from pathlib import Path
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = (ROOT/'docker'/'secrets'/'jupyter_token').read_text()

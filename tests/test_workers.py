@@ -4,10 +4,10 @@ it through the published ports only, as a worker on another machine does (README
 The stack has its own compose project and its own loopback address, so it never touches the default stack
 (tests/test_compose.py): same ports, other address. It reads the same docker/.env and docker/secrets/ (`make up` makes them).
 """
-import json, os, subprocess, sys, time
+import json, os, subprocess, sys
 from pathlib import Path
 import pytest
-from sparkcluster.cluster import cluster_status
+from sparkcluster.cluster import cluster_status, wait_until
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'tools'))
 import nbrun
 
@@ -40,13 +40,10 @@ def stack():
 
 def alive_workers(n, timeout=120):
     "The addresses of the master's ALIVE workers, once there are `n` of them."
-    deadline = time.time() + timeout
-    while True:
-        alive = sorted(w['address'] for w in cluster_status(UI)['workers'] if w['state'] == 'ALIVE')
-        if len(alive) >= n or time.time() > deadline: break
-        time.sleep(1)
-    assert len(alive) == n, cluster_status(UI)
-    return alive
+    def alive(): return sorted(w['address'] for w in cluster_status(UI)['workers'] if w['state'] == 'ALIVE')
+    found = wait_until(lambda: len(a := alive()) >= n and a, timeout, interval=1) or alive()
+    assert len(found) == n, cluster_status(UI)
+    return found
 
 JOB = '''
 import json, sys, time

@@ -24,6 +24,10 @@ ROOT = get_config().config_path
 STEPS = ('00_image', '01_cluster', '02_project')  # the course, in order
 EXECUTED = ROOT/'_build'/'executed'
 
+def stack_env()->dict:
+    "The compose stack's settings: docker/.env, which `make up` writes from docker/.env.example."
+    return dict(l.split('=', 1) for l in (ROOT/'docker'/'.env').read_text().splitlines() if l and not l.startswith('#'))
+
 def digest(src:Path)->str:
     "Digest of what a run's outputs depend on: the notebook, the library it imports, the reports it reads."
     h = hashlib.sha256(src.read_bytes())

@@ -67,6 +67,6 @@ if __name__ == '__main__':
         for step in STEPS: commit(step)
     elif what == 'check':
         found = [p for nb in sorted(NBS.glob('*.ipynb')) for p in problems(nb)]
-        print('\n'.join(found) or f"outputs: every committed output comes from its cell's current source")
+        print('\n'.join(found) or "outputs: every committed output comes from its cell's current source")
         if found: sys.exit("error: stale outputs (above): run make outputs, or clear them (nbdev_clean --clear_all)")
     else: sys.exit("usage: python tools/outputs.py commit|check")
