@@ -15,7 +15,7 @@ from sparkcluster.project import connect, run_pipeline, RESULT_KEYS
 from sparkcluster.raw import load_raw, RAW_TABLES
 from sparkcluster.reference import SQL_REFERENCE
 from sparkcluster.local_cluster import LocalCluster
-from sparkcluster.local_postgres import local_postgres
+from sparkcluster.local_postgres import postgres_server
 
 def log(m): print(m, file=sys.stderr, flush=True)
 
@@ -86,7 +86,7 @@ def main():
     rows, profile = [], None
     with ExitStack() as stack:
         cluster = stack.enter_context(LocalCluster(stack.enter_context(tempfile.TemporaryDirectory())))
-        cfg = stack.enter_context(local_postgres())
+        cfg = stack.enter_context(postgres_server('local'))
         for factor in a.factors:
             load = timed(lambda: load_raw(cfg))  # the COPY of the CSV files: the floor's first part at 1x
             n = scale_flights(cfg, factor)

@@ -14,7 +14,7 @@ from sparkcluster.cluster import spark_session
 from sparkcluster.project import connect, query, read_table, write_table, with_found_password, read_raw, carrier_monthly_stats, route_stats, RESULT_KEYS
 from sparkcluster.raw import load_raw
 from sparkcluster.local_cluster import LocalCluster
-from sparkcluster.local_postgres import local_postgres
+from sparkcluster.local_postgres import postgres_server
 
 def bench_frame(spark, rows):
     "rows x (int, bigint, double, text, timestamp), cached: every writer gets the same DataFrame."
@@ -118,7 +118,7 @@ def main():
     sections = []
     for where in ('local[2]', 'local cluster, 2 workers x 1 core'):
         with ExitStack() as stack:
-            cfg = stack.enter_context(local_postgres())
+            cfg = stack.enter_context(postgres_server('local'))
             con = connect(cfg); cfg = with_found_password(cfg, con); con.close()  # the raw writers below pass it themselves
             cluster = None if where == 'local[2]' else stack.enter_context(LocalCluster(stack.enter_context(tempfile.TemporaryDirectory())))
             spark = spark_session(cluster.state()['master_url'] if cluster else 'local[2]', app_name='bench-write',
