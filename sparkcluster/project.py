@@ -371,6 +371,7 @@ def phase_line(name:str, seconds:float, detail:str)->str:
     "One line of a run's progress: the phase, its seconds, what it did."
     return f"{name:21} {seconds:5.1f}s  {detail}"
 
+# %% ../nbs/02_project.ipynb #70579ca0
 def run_pipeline(spark, # a session on the cluster
                  cfg:PgConfig, # the database
                  partitions:int|None=None, # parallel reads of flights; default: the cluster's cores
