@@ -119,7 +119,7 @@ def report(rows, profile, demos, a):
             s = lambda k: med(x['seconds'][k] for x in runs)
             work, floor = med(map(pipeline_work, runs)), med(x['floor'] for x in r['runs'])
             lines.append(f"| {r['factor']}x | {r['flights']:,} | {name} | {s('read'):.1f} | {s('carrier_monthly_stats'):.1f} | "
-                         f"{s('route_stats'):.1f} | {work:.1f} | {floor:.2f} | {work / floor:.1f} |")
+                         f"{s('route_stats'):.1f} | {work:.1f} | {floor:.2f} | {work / floor:.2f} |")
     first = rows[0]
     whole, whole_floor = first['load'] + pipeline_work(first['runs'][0]), first['load'] + med(x['floor'] for x in first['runs'])
     mem = ['| scale | session start s | carrier-months | driver JVM peak MB | driver Python peak MB |', '|---:|---:|---:|---:|---:|']
