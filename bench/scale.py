@@ -7,10 +7,10 @@ of the cold run from Spark's monitoring API, and `sparkcluster demo` end to end.
 Each copy k of a flight keeps every column but shifts the year by k (2013, 2014, ...), so the routes stay 224
 and the carrier-months grow with the copies: plausible data, same columns, same result definitions.
 """
-import argparse, json, os, resource, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, os, resource, statistics, subprocess, sys, tempfile, time
 from contextlib import ExitStack
 from pathlib import Path
-from sparkcluster.cluster import spark_session
+from sparkcluster.cluster import app_api, spark_session
 from sparkcluster.project import connect, run_pipeline, RESULT_KEYS
 from sparkcluster.raw import load_raw, RAW_TABLES
 from sparkcluster.reference import SQL_REFERENCE
@@ -55,11 +55,9 @@ def jvm_peak_mb(spark):
 
 def stages(spark):
     "The session's completed stages from the driver's monitoring API: (id, description, tasks, wall s, task s)."
-    sc = spark.sparkContext
-    api = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/stages?status=complete&details=false"
     def ms(t): return time.mktime(time.strptime(t[:19], '%Y-%m-%dT%H:%M:%S')) + int(t[20:23]) / 1000
     out = [(s['stageId'], s.get('description') or s['name'].split(' at ')[0], s['numTasks'], ms(s['completionTime']) - ms(s['submissionTime']),
-            s['executorRunTime'] / 1000) for s in json.load(urllib.request.urlopen(api, timeout=10))]
+            s['executorRunTime'] / 1000) for s in app_api(spark, 'stages?status=complete&details=false')]
     return sorted(out)
 
 def pipeline_work(report):

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['DRIVER_JVM_OPTIONS', 'EXECUTOR_JVM_OPTIONS', 'default_master', 'master_ui_url', 'cluster_status', 'status_table',
            'driver_host_for', 'listens', 'check_master', 'check_versions', 'spark_defaults', 'session_settings',
-           'wait_until', 'driver_log', 'spark_session', 'tasks_per_executor', 'is_connect', 'cluster_cores']
+           'wait_until', 'driver_log', 'spark_session', 'app_api', 'tasks_per_executor', 'is_connect', 'cluster_cores']
 
 # %% ../nbs/01_cluster.ipynb #9fe24965
 import getpass, json, os, re, socket, sys, tempfile, time, urllib.request
@@ -250,10 +250,16 @@ def spark_session(master:str|None=None, # local[*], spark://host:port; defaults 
     return spark
 
 # %% ../nbs/01_cluster.ipynb #d1e2f3a4b5c6
+def app_api(spark, # a classic session
+            path:str, # what to ask for: executors, stages?status=complete, sql?planDescription=true, ...
+           ):
+    "A JSON document about `spark`'s application from the driver's monitoring REST API, where the Spark UI gets its data."
+    sc = spark.sparkContext
+    return _json(f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/{path}")
+
 def tasks_per_executor(spark)->dict:
-    "{executor address: tasks it has run}, from the driver's monitoring REST API."
-    api = f"{spark.sparkContext.uiWebUrl}/api/v1/applications/{spark.sparkContext.applicationId}/executors"
-    return {e['hostPort'].split(':')[0]: e['totalTasks'] for e in _json(api) if e['id'] != 'driver'}
+    "{executor address: tasks it has run}, from the application's `executors` document."
+    return {e['hostPort'].split(':')[0]: e['totalTasks'] for e in app_api(spark, 'executors') if e['id'] != 'driver'}
 
 # %% ../nbs/01_cluster.ipynb #85e02310
 def is_connect(spark)->bool:
