@@ -64,12 +64,13 @@ def is_spark_daemon(pid:int)->bool:
     try: return b'org.apache.spark.deploy.' in Path(f'/proc/{pid}/cmdline').read_bytes()
     except OSError: return False
 
-def _terminate(pid:int, timeout:float=15):
-    "Stop the process group led by `pid` (the daemon and the executors it started): TERM, then KILL."
+def _terminate(*pids:int, timeout:float=15):
+    "Stop the process groups led by `pids` (each daemon and the executors it started), all at once: TERM, then KILL."
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        try: os.killpg(pid, sig)
-        except ProcessLookupError: return
-        if wait_until(lambda: not is_spark_daemon(pid), timeout): return
+        for pid in pids:
+            try: os.killpg(pid, sig)
+            except ProcessLookupError: pass
+        if wait_until(lambda: not any(map(is_spark_daemon, pids)), timeout): return
 
 # %% ../nbs/10_local_cluster.ipynb #e70f6ccd
 class LocalService:
@@ -112,8 +113,7 @@ class LocalCluster(LocalService):
     def _forget(self, s:dict):
         "Stop whatever `s` still lists as running, and remove the state file."
         connect = [s['connect']['pid']] if s.get('connect') else []
-        for p in connect + [w['pid'] for w in s.get('workers', [])] + [s['master']['pid']]:
-            if is_spark_daemon(p): _terminate(p)
+        _terminate(*[p for p in connect + [w['pid'] for w in s.get('workers', [])] + [s['master']['pid']] if is_spark_daemon(p)])
         self.state_file.unlink(missing_ok=True)
 
 # %% ../nbs/10_local_cluster.ipynb #0fdf3beb
@@ -197,7 +197,7 @@ def start(self:LocalCluster, timeout:float=180, # seconds to wait for every work
             self._wait(s, procs, timeout, quiet)
             if connect: self._start_connect(s, timeout, quiet)
         except BaseException:
-            for p in procs.values(): _terminate(p.pid)
+            _terminate(*[p.pid for p in procs.values()])
             self.state_file.unlink(missing_ok=True)
             raise
     if stop_at_exit: atexit.register(self.stop)
