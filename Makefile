@@ -84,7 +84,7 @@ BASE_IMAGE ?= debian:12.8-slim
 # a Linux amd64 binary, which a Mac cannot run)
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo docker compose || echo $(BIN)/docker-compose)
 COMPOSE_RUN = BASE_IMAGE=$(BASE_IMAGE) $(COMPOSE) --env-file docker/.env -f docker/compose.yaml
-PYSPARK_PIN := $(shell sed -n 's/^requirements = .*\(pyspark\)\(\[[a-z]*\]\)\{0,1\}\(==[^ ]*\).*/\1\3/p' settings.ini)
+PYSPARK_PIN := $(shell grep -i '^pyspark==' requirements.lock)  # the locked pyspark, whose wheel make image caches
 
 # Another CPU's image, e.g. PLATFORM=linux/arm64 on an amd64 machine (under emulation: docker/emulation.sh), is
 # tagged apart (sparkcluster:arm64), so that the stack keeps this machine's own.
