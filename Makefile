@@ -14,17 +14,12 @@ $(VENV)/.installed: settings.ini setup.py requirements.lock
 	$(BIN)/pip install -q --constraint requirements.lock -e '.[dev]'
 	touch $@
 
-# write_table's COPY writer and the class-data archives the Spark JVMs start from (step 1), made once for this venv:
-# after the system packages (javac, a run of Java), the writer first, since the archives' run of a session loads it
-COPY_WRITER := $(VENV)/share/sparkcluster/pgcopy.jar
-$(COPY_WRITER): sparkcluster/PgCopy.java $(VENV)/.installed
-	bash tools/install-system.sh
-	$(BIN)/python -c 'from sparkcluster.image import make_copy_writer; make_copy_writer()'
-
+# write_table's COPY writer, in Spark's jars/, and the class-data archives the Spark JVMs start from (step 1), made once
+# for this venv, after the system packages (javac, a run of Java): the writer first, since an archive holds the class path
 ARCHIVES := $(VENV)/share/sparkcluster/driver.jsa
-$(ARCHIVES): $(VENV)/.installed | $(COPY_WRITER)
+$(ARCHIVES): $(VENV)/.installed sparkcluster/PgCopy.java
 	bash tools/install-system.sh
-	$(BIN)/python -c 'from sparkcluster.local_cluster import make_jvm_archives; make_jvm_archives()'
+	$(BIN)/python -c 'from sparkcluster.local_cluster import make_copy_writer, make_jvm_archives; make_copy_writer(); make_jvm_archives()'
 
 ## Resolve settings.ini's requirements again, with the image's own Python (Debian 12's 3.11, the oldest this project
 ## runs on), and write every version into requirements.lock: the venv and the image install from it

@@ -64,7 +64,9 @@ def main():
     with tempfile.TemporaryDirectory() as old:
         archive = subprocess.run(['git', '-C', str(ROOT), 'archive', a.old, 'sparkcluster'], capture_output=True, check=True).stdout
         subprocess.run(['tar', '-x', '-C', old], input=archive, check=True)
-        envs = {'old': {**os.environ, 'PYTHONPATH': old}, 'new': {**os.environ, 'PYTHONPATH': str(ROOT)}}
+        # Spark's own configuration folder now names the drivers' and executors' archives: the old code gets an empty one, as it had
+        no_defaults = Path(old)/'conf'; no_defaults.mkdir()
+        envs = {'old': {**os.environ, 'PYTHONPATH': old, 'SPARK_CONF_DIR': str(no_defaults)}, 'new': {**os.environ, 'PYTHONPATH': str(ROOT)}}
         runs = {'old': [], 'new': []}
         for i in range(a.rounds):
             for code in ('old', 'new'):  # alternated, so that the machine's load hits both alike

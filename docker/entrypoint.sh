@@ -37,7 +37,7 @@ as() {
 # Spark's configuration folder off its class path, as the archive requires, so the daemon gets spark-defaults.conf with
 # --properties-file instead, and a worker's executors get their settings from their driver.
 daemon_env() {
-  python -c "from sparkcluster.image import NO_CONF_DIR, archive_options as a; print(f'SPARK_CONF_DIR={NO_CONF_DIR}\nSPARK_DAEMON_JAVA_OPTS={a(\"$1\")}')"
+  python -c "from sparkcluster.cluster import NO_CONF_DIR; from sparkcluster.local_cluster import archive_options as a; print(f'SPARK_CONF_DIR={NO_CONF_DIR}\nSPARK_DAEMON_JAVA_OPTS={a(\"$1\")}')"
 }
 
 # The notebook server runs as the owner of the mounted nbs/ folder, so that the notebooks you save are yours on the

@@ -4,16 +4,17 @@
 
 # %% auto #0
 __all__ = ['ROLES', 'CONNECT_PORT', 'CONNECT_SETTINGS', 'FAIR_POOL', 'state_home', 'state_lock', 'free_port', 'command_lines',
-           'pids_naming', 'is_spark_daemon', 'LocalService', 'LocalCluster', 'make_jvm_archives', 'write_connect_conf',
-           'connect_server_command', 'stopped_after_nbdev_test', 'use_local_cluster']
+           'pids_naming', 'is_spark_daemon', 'LocalService', 'LocalCluster', 'make_copy_writer', 'jvm_archive',
+           'archive_options', 'mapped_archives', 'make_jvm_archives', 'write_connect_conf', 'connect_server_command',
+           'stopped_after_nbdev_test', 'use_local_cluster']
 
 # %% ../nbs/10_local_cluster.ipynb #0e472660
-import atexit, fcntl, json, multiprocessing.util, os, re, secrets, signal, socket, subprocess, sys, tempfile, time
+import atexit, fcntl, importlib.util, json, multiprocessing.util, os, re, secrets, shutil, signal, socket, subprocess, sys, tempfile, time, zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.basics import patch, store_attr
-from .image import NO_CONF_DIR, SparkclusterError, archive_options, find_jdbc_jar, java_version, jvm_archive, spark_home
-from .cluster import cluster_status, driver_host_for, listens, session_settings, spark_defaults, wait_until
+from .image import SparkclusterError, copy_writer_jar, find_jdbc_jar, java_tool, java_version, spark_home
+from .cluster import NO_CONF_DIR, cluster_status, driver_host_for, listens, session_settings, spark_defaults, wait_until
 
 # %% ../nbs/10_local_cluster.ipynb #5dfda155
 def state_home()->Path:
@@ -123,9 +124,10 @@ def _write_private(path:Path, text:str):
 
 @patch
 def _secure(self:LocalCluster):
-    "Write this cluster's spark-defaults.conf, with RPC authentication and a random secret, unless it exists: mode 600."
+    "Write this cluster's spark-defaults.conf unless it exists, mode 600: Spark's own (the archives' options), RPC authentication, a random secret."
     self.conf_dir.mkdir(parents=True, exist_ok=True)
-    try: _write_private(self.conf_dir/'spark-defaults.conf', f"spark.authenticate true\nspark.authenticate.secret {secrets.token_urlsafe(32)}\n")
+    spark_own = ''.join(f"{k} {v}\n" for k, v in spark_defaults(os.path.join(spark_home(), 'conf')).items())
+    try: _write_private(self.conf_dir/'spark-defaults.conf', f"{spark_own}spark.authenticate true\nspark.authenticate.secret {secrets.token_urlsafe(32)}\n")
     except FileExistsError: return
 
 @patch(as_prop=True)
@@ -223,15 +225,64 @@ def _wait(self:LocalCluster, s:dict, procs:dict, timeout:float, quiet:bool):
             raise SparkclusterError(f"{late['name']} did not register within {timeout:.0f}s; its log ({late['log']}) ends with:\n{_tail(late['log'])}")
         time.sleep(0.5)
 
+# %% ../nbs/10_local_cluster.ipynb #08b74d92
+def make_copy_writer(jar:str|Path|None=None, # the jar to write; default copy_writer_jar()
+                    )->Path:
+    "Compile `PgCopy.java`, this package's COPY writer, against Spark's jars and the JDBC driver, into `jar`; the driver beside it."
+    if not (javac := java_tool('javac')): raise SparkclusterError("no javac to compile the COPY writer: apt-get install openjdk-17-jdk-headless")
+    source, jar, jdbc = Path(importlib.util.find_spec('sparkcluster').origin).with_name('PgCopy.java'), Path(jar or copy_writer_jar()), find_jdbc_jar()
+    with tempfile.TemporaryDirectory() as classes:
+        run = subprocess.run([javac, '--release', '17', '-d', classes, '-cp', f'{spark_home()}/jars/*:{jdbc}', str(source)],
+                             capture_output=True, text=True)
+        if run.returncode: raise SparkclusterError(f"javac failed on {source}: {(run.stderr.strip() or 'no message').splitlines()[0]}")
+        jar.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(f'{jar}.part', 'w', zipfile.ZIP_DEFLATED) as z:  # a jar is a zip of the class files
+            for c in sorted(Path(classes).rglob('*.class')): z.write(c, c.relative_to(classes))
+    os.replace(f'{jar}.part', jar)
+    # The writer calls the JDBC driver's classes: a class loader only sees its own and its parents', so both go on one
+    # class path (a driver in spark.jars would be in a loader below the writer's), as the image has them in Spark's jars/
+    if Path(jdbc).parent != jar.parent: shutil.copyfile(jdbc, jar.parent/'postgresql.jar')
+    return jar
+
+# %% ../nbs/10_local_cluster.ipynb #aaaed4d0
+def jvm_archive(role:str, # master, worker, driver or executor
+               )->Path:
+    "Where the class-data archive of `role`'s Spark JVMs is kept: beside this Python's packages."
+    return Path(sys.prefix)/'share'/'sparkcluster'/f'{role}.jsa'
+
+def archive_options(role:str, # master, worker, driver or executor
+                   )->str:
+    "The JVM options that start `role`'s JVMs from their archive ('' when none was made); those that write it while the archives are made."
+    quiet = '-Xlog:cds=off -Xlog:cds+dynamic=off'  # the JVM's notes on classes it cannot archive, or on an archive it turns down
+    if out := os.environ.get('SPARKCLUSTER_ARCHIVES_TO'): return f'-XX:ArchiveClassesAtExit={out}/{role}.jsa {quiet}'
+    return f'-XX:SharedArchiveFile={jvm_archive(role)} {quiet}' if jvm_archive(role).exists() else ''
+
+def mapped_archives(pid:int, # a process of this machine
+                   )->list:
+    "The names of this Python's class-data archives that process `pid` maps: how a JVM shows that it started from one."
+    ours = str(jvm_archive('driver').parent) + '/'
+    return sorted({Path(l.split()[-1]).name for l in Path(f'/proc/{pid}/maps').read_text().splitlines() if l.split()[-1].startswith(ours)})
+
 # %% ../nbs/10_local_cluster.ipynb #4026068e
 ROLES = ('master', 'worker', 'driver', 'executor')  # the four kinds of Spark JVM
+
+def _session_archives()->dict:
+    "The drivers' and the executors' `archive_options` as Spark settings, which Spark puts before their `extraJavaOptions`."
+    return {f'spark.{role}.defaultJavaOptions': archive_options(role) for role in ('driver', 'executor')}
+
+def _set_spark_defaults(settings:dict):
+    "Set `settings` in Spark's own spark-defaults.conf ($SPARK_HOME/conf), its other lines kept."
+    path = Path(spark_home())/'conf'/'spark-defaults.conf'
+    kept = [l for l in (path.read_text().splitlines() if path.exists() else []) if not l.split() or l.split()[0] not in settings]
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(''.join(f'{l}\n' for l in kept) + ''.join(f'{k} {v}\n' for k, v in settings.items()))
 
 def _archive_workload():
     "The work whose classes the archives keep: a session on a 1-worker cluster, a SQL aggregate, a Python job, Arrow both ways."
     import pandas as pd
     from sparkcluster.cluster import spark_session
     with tempfile.TemporaryDirectory() as d, LocalCluster(d, workers=1, cores=2) as cluster:
-        spark = spark_session(cluster.state()['master_url'], app_name='archives', conf=cluster.driver_conf)
+        spark = spark_session(cluster.state()['master_url'], app_name='archives', conf={**cluster.driver_conf, **_session_archives()})
         spark.range(100_000).selectExpr('id % 7 AS k', 'id * 0.5 AS v').groupBy('k').agg({'v': 'sum'}).toPandas()
         spark.createDataFrame(pd.DataFrame({'k': [1, 2], 'v': [0.5, 1.5]})).rdd.map(lambda r: r.v * 2).sum()
         spark.stop()  # the executor exits, and writes its archive, before the worker is stopped
@@ -243,7 +294,7 @@ def _wait_for_writers(out:str, *words:str, timeout:float=180):
         raise SparkclusterError(f"the Spark JVMs did not write their archives within {timeout:.0f}s")
 
 def make_jvm_archives():
-    "Make the class-data archives of the four kinds of Spark JVM (`jvm_archive`), from one run of a 1-worker cluster and a session."
+    "Make the class-data archives of the four kinds of Spark JVM (`jvm_archive`), from one run of a 1-worker cluster and a session; name the sessions' in Spark's defaults."
     t0, folder = time.time(), jvm_archive('driver').parent
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as out:
@@ -253,6 +304,7 @@ def make_jvm_archives():
         if run.returncode or (missing := [r for r in ROLES if not (Path(out)/f'{r}.jsa').is_file()]):
             raise SparkclusterError(f"making the class-data archives failed{'' if run.returncode else ' for the ' + ', '.join(missing)}: see the messages above")
         for r in ROLES: os.replace(Path(out)/f'{r}.jsa', jvm_archive(r))
+    _set_spark_defaults(_session_archives())
     print(f"class-data archives of the Spark JVMs in {folder} ({time.time() - t0:.0f}s)")
 
 # %% ../nbs/10_local_cluster.ipynb #77c651f3
@@ -332,12 +384,6 @@ def stop(self:LocalCluster)->bool:
         self._forget(s)
     atexit.unregister(self.stop)
     return True
-
-@patch
-def pids(self:LocalCluster)->list:
-    "Pids of the master and worker JVMs, from the state file."
-    s = self.state()
-    return [s['master']['pid'], *[w['pid'] for w in s['workers']]] if s else []
 
 @patch
 def status(self:LocalCluster)->dict:

@@ -294,8 +294,8 @@ def write_table(df, # the DataFrame to write
             # At most one connection per core. Coalesced here, not by the writer's numPartitions option: to choose, the writer
             # would plan the DataFrame once more, and the observation would report that run's zero rows.
             parallel = num_partitions or cluster_cores(df.sparkSession)
-            # Step 1's COPY writer where the session has it (it takes the JDBC writer's options), else Spark's JDBC writer
-            writer = 'sparkcluster.PgCopy' if copy_writer_jar().name in df.sparkSession.conf.get('spark.jars', '') else 'jdbc'
+            # Step 1's COPY writer where Spark has it (it takes the JDBC writer's options), else Spark's JDBC writer
+            writer = 'sparkcluster.PgCopy' if copy_writer_jar().exists() else 'jdbc'
             (df.coalesce(parallel).observe(counted, F.count(F.lit(1)).alias('rows')).write.format(writer).mode('error')
                .options(url=cfg.jdbc_url, dbtable=staging, batchsize='10000', **_jdbc_properties(df.sparkSession, cfg)).save())
             expected = counted.get['rows']

@@ -142,7 +142,7 @@ ARCHIVES = '''
 import json, os
 from pathlib import Path
 from sparkcluster.cluster import spark_session
-from sparkcluster.image import mapped_archives
+from sparkcluster.local_cluster import mapped_archives
 def executor_archives(_):
     "The archives of the executor JVM that runs this task: the first process above it that is one."
     pid = os.getpid()
@@ -157,7 +157,7 @@ spark.stop()
 
 def daemon_archives(service, main_class):
     "The archives that each JVM of `service`'s container whose command line names `main_class` maps (read as spark, their user: root in a container may not)."
-    code = ("from sparkcluster.image import mapped_archives; from sparkcluster.local_cluster import pids_naming; "
+    code = ("from sparkcluster.local_cluster import mapped_archives, pids_naming; "
             f"print([mapped_archives(pid) for pid in pids_naming('{main_class}')])")
     return subprocess.run(['docker', 'exec', '-u', 'spark', container(service), 'python', '-c', code], capture_output=True, text=True, check=True).stdout.strip()
 
