@@ -112,9 +112,10 @@ def sql_ident(name:str, what:str='table'):
 
 # %% ../nbs/02_project.ipynb #12cb4a91
 def error_line(msg:str)->str:
-    "The informative line of a driver message: no 'connection to server ... failed:' or 'FATAL:' prefix."
+    "The informative line of a driver message: no 'connection to server ... failed:', Java class or 'FATAL:' prefix."
     line = next((l.strip() for l in str(msg).splitlines() if l.strip()), 'unknown error')
     line = re.sub(r'^connection to server .*? failed:\s*', '', line)
+    line = re.sub(r'^\((?:[a-z]\w*\.)+[A-Z][\w$]*\)\s*', '', line)  # how a Spark Connect client shows the server's exception
     return re.sub(r'^(FATAL|ERROR):\s+', '', line)
 
 def connect(cfg:PgConfig, # where to connect
