@@ -228,7 +228,7 @@ def _wait(self:LocalCluster, s:dict, procs:dict, timeout:float, quiet:bool):
 # %% ../nbs/10_local_cluster.ipynb #08b74d92
 def make_copy_writer(jar:str|Path|None=None, # the jar to write; default copy_writer_jar()
                     )->Path:
-    "Compile `PgCopy.java`, this package's COPY writer, against Spark's jars and the JDBC driver, into `jar`; the driver beside it."
+    "Compile `PgCopy.java`, this package's COPY writer, against Spark's jars and the JDBC driver, into `jar`; the driver linked beside it."
     if not (javac := java_tool('javac')): raise SparkclusterError("no javac to compile the COPY writer: apt-get install openjdk-17-jdk-headless")
     source, jar, jdbc = Path(importlib.util.find_spec('sparkcluster').origin).with_name('PgCopy.java'), Path(jar or copy_writer_jar()), find_jdbc_jar()
     with tempfile.TemporaryDirectory() as classes:
@@ -240,8 +240,11 @@ def make_copy_writer(jar:str|Path|None=None, # the jar to write; default copy_wr
             for c in sorted(Path(classes).rglob('*.class')): z.write(c, c.relative_to(classes))
     os.replace(f'{jar}.part', jar)
     # The writer calls the JDBC driver's classes: a class loader only sees its own and its parents', so both go on one
-    # class path (a driver in spark.jars would be in a loader below the writer's), as the image has them in Spark's jars/
-    if Path(jdbc).parent != jar.parent: shutil.copyfile(jdbc, jar.parent/'postgresql.jar')
+    # class path (a driver in spark.jars would be in a loader below the writer's), as the image has them in Spark's jars/.
+    # A link, not a copy: an upgrade of the system's driver reaches it (and make then makes the archives again)
+    if Path(jdbc).parent != jar.parent:
+        (beside := jar.parent/'postgresql.jar').unlink(missing_ok=True)
+        beside.symlink_to(jdbc)
     return jar
 
 # %% ../nbs/10_local_cluster.ipynb #aaaed4d0
