@@ -50,8 +50,8 @@ lab: install $(ARCHIVES)
 	bash tools/install-system.sh
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --ServerApp.root_dir=nbs
 
-## The docs, with the outputs of real runs (the tests' runs when current): the Quarto site in _docs/ where Quarto
-## is installed, and always an offline preview, _build/preview/index.html
+## The docs, with the outputs of real runs (the steps: their stack runs, committed; the other pages: the tests' runs when
+## current): the Quarto site in _docs/ where Quarto is installed, and always an offline preview, _build/preview/index.html
 docs: install $(ARCHIVES)
 	bash tools/install-system.sh
 	$(BIN)/python tools/docs.py

@@ -3,7 +3,7 @@
 Each page loads with its title, the site's sidebar and no script or loading error; every link inside
 the site leads to a page of the preview and, with a #fragment, to an element of that page; nothing is
 requested from outside the preview folder; every image is drawn, and each page has at least the plots
-and tables its notebook makes. Screenshots of the home page and the three steps are saved in
+and tables its notebook makes; steps 2 and 3 show their run in the compose stack. Screenshots of the home page and the three steps are saved in
 _build/preview/screenshots/ (the top of the page, and the whole page). One line per problem, exit 1.
 """
 import asyncio, base64, json, shutil, subprocess, sys, tempfile, time
@@ -20,8 +20,9 @@ CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run
                   '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', '--remote-allow-origins=http://127.0.0.1']
 SCREENSHOTS = {'index.html': 'home', 'image.html': 'step1-image', 'cluster.html': 'step2-cluster', 'project.html': 'step3-project'}
 # What each page must show, at least: plots drawn by matplotlib, pictures, tables (markdown or DataFrames), API entries.
-EXPECTED = {'index.html': dict(pictures=1), 'project.html': dict(plots=2, tables=3), 'benchmarks.html': dict(plots=3, tables=5),
-            'cluster.html': dict(tables=1), 'reliability.html': dict(tables=2)}
+# The steps show their run in the compose stack, as GitHub does: a value printed there names its master, 'spark://spark-master:7077'.
+EXPECTED = {'index.html': dict(pictures=1), 'project.html': dict(plots=2, tables=3, stack_outputs=1), 'benchmarks.html': dict(plots=3, tables=5),
+            'cluster.html': dict(tables=1, stack_outputs=1), 'reliability.html': dict(tables=2)}
 
 PAGE_FACTS = """(() => {
   const imgs = [...document.images];
@@ -34,6 +35,7 @@ PAGE_FACTS = """(() => {
     plots: imgs.filter(i => i.closest('.jp-OutputArea-output') && i.src.startsWith('data:image/png')).length,
     pictures: imgs.filter(i => !i.closest('.jp-OutputArea-output')).length,
     tables: document.querySelectorAll('main table').length,
+    stack_outputs: [...document.querySelectorAll('.jp-OutputArea-output')].filter(o => o.innerText.includes("'spark://spark-master:7077'")).length,
     entries: document.querySelectorAll('main h3').length,
     height: document.documentElement.scrollHeight,
   };

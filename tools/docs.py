@@ -1,7 +1,9 @@
 """Build the docs from real runs of the notebooks: `make docs`.
 
-1. Each notebook's outputs come from a run of it as it is now: the run `make test` kept in _build/executed/,
-   or a new run (tools/nbrun.py). Nothing is pasted and nothing is written back into nbs/.
+1. Each notebook's outputs come from a run of it as it is now. The three steps show their run in the compose stack,
+   the outputs committed in nbs/ (`make outputs`; CI checks that each comes from its cell's current source), as
+   GitHub shows them; the other notebooks, the run `make test` kept in _build/executed/, or a new run
+   (tools/nbrun.py). Nothing is pasted and nothing is written back into nbs/.
 2. nbdev processes the executed copies into _proc/ (`proc_nbs`); where Quarto is installed, Quarto renders
    _proc/ into the site, _docs/. Not `nbdev_docs`: it would also rewrite README.md from index.ipynb, and
    this repository's README is written by hand.
@@ -15,7 +17,12 @@ from nbconvert import HTMLExporter
 from nbdev.config import get_config
 from nbdev.serve import proc_nbs
 from traitlets.config import Config
-import nbrun
+import nbrun, outputs
+
+def committed_stack_run(nb:Path)->bool:
+    "Whether `nb` holds outputs of a stack run (`make outputs`), each from its cell's current source."
+    cells = nbformat.read(nb, as_version=4).cells
+    return any('ran' in c.metadata for c in cells if c.cell_type == 'code') and not outputs.problems(nb)
 
 cfg = get_config()
 PREVIEW = cfg.config_path/'_build'/'preview'
@@ -24,8 +31,11 @@ SITE_URL = f"{cfg.doc_host}{cfg.doc_baseurl}/"  # nbdev links names to the publi
 def notebooks()->list: return sorted(p for p in cfg.nbs_path.glob('*.ipynb') if not p.name.startswith('_'))
 
 def run_notebooks(nbs:list):
-    "Run the notebooks whose current version has no complete run yet."
+    "Keep the steps' stack runs, committed in nbs/; run the other notebooks whose current version has no complete run yet."
     for nb in nbs:
+        if nb.stem in nbrun.STEPS and committed_stack_run(nb):
+            nbrun.keep_run(nb, nb, where=f'{outputs.STACK}: the outputs committed in nbs/')
+            print(f"docs: {nb.name}: outputs of its run in the compose stack"); continue
         if nbrun.is_current(nb): print(f"docs: {nb.name}: outputs of its last complete run"); continue
         print(f"docs: {nb.name}: running it", flush=True)
         if subprocess.run([sys.executable, str(Path(nbrun.__file__)), str(nb)]).returncode:
