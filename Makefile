@@ -16,7 +16,7 @@ $(VENV)/.installed: settings.ini setup.py requirements.lock
 
 # write_table's COPY writer, in Spark's jars/, and the class-data archives the Spark JVMs start from (step 1), made once
 # for this venv, after the system packages (javac, a run of Java): the writer first, since an archive holds the class path.
-# Made again when what goes into them changes: pyspark (.installed), the writer, Debian's JDBC driver (copied beside it)
+# Made again when what goes into them changes: pyspark (.installed), the writer, Debian's JDBC driver (linked beside it)
 ARCHIVES := $(VENV)/share/sparkcluster/driver.jsa
 $(ARCHIVES): $(VENV)/.installed sparkcluster/PgCopy.java $(wildcard /usr/share/java/postgresql.jar)
 	bash tools/install-system.sh

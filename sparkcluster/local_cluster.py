@@ -9,7 +9,7 @@ __all__ = ['ROLES', 'CONNECT_PORT', 'CONNECT_SETTINGS', 'FAIR_POOL', 'state_home
            'stopped_after_nbdev_test', 'use_local_cluster']
 
 # %% ../nbs/10_local_cluster.ipynb #0e472660
-import atexit, fcntl, importlib.util, json, multiprocessing.util, os, re, secrets, shutil, signal, socket, subprocess, sys, tempfile, time, zipfile
+import atexit, fcntl, importlib.util, json, multiprocessing.util, os, re, secrets, signal, socket, subprocess, sys, tempfile, time, zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from fastcore.basics import patch, store_attr

@@ -3,8 +3,9 @@
 Each page loads with its title, the site's sidebar and no script or loading error; every link inside
 the site leads to a page of the preview and, with a #fragment, to an element of that page; nothing is
 requested from outside the preview folder; every image is drawn, and each page has at least the plots
-and tables its notebook makes; steps 2 and 3 show their run in the compose stack. Screenshots of the home page and the three steps are saved in
-_build/preview/screenshots/ (the top of the page, and the whole page). One line per problem, exit 1.
+and tables its notebook makes; steps 2 and 3 show their run in the compose stack. Screenshots of the home
+page and the three steps are saved in _build/preview/screenshots/ (the top of the page, and the whole page).
+One line per problem, exit 1.
 """
 import asyncio, base64, json, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
