@@ -67,7 +67,6 @@ def test_saving_from_a_clone_owned_by_uid_1000():
             subprocess.run(['docker', 'stop', 'sparkcluster-saving-spark-master-1'], check=True, capture_output=True)
             took, log = time.time() - t0, subprocess.run(['docker', 'logs', 'sparkcluster-saving-spark-master-1'], capture_output=True, text=True).stderr
             code = subprocess.run(['docker', 'inspect', '-f', '{{.State.ExitCode}}', 'sparkcluster-saving-spark-master-1'], capture_output=True, text=True).stdout.strip()
-            print(f"\ndocker stop on the master node: exit code {code} in {took:.1f}s")
             assert (code, took < 10) == ('0', True), (code, took)
             assert 'Master: RECEIVED SIGNAL TERM' in log and 'ServerApp] received signal 15' in log and 'Successfully stopped SparkContext' in log, log[-3000:]
         finally: subprocess.run([*compose, 'down', '--volumes'], env=env, capture_output=True)
